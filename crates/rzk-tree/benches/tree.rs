@@ -1,0 +1,56 @@
+//! DataTree hot paths: applying create txns and answering getData.
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use rzk_proto::codes::op;
+use rzk_proto::txn::TxnBody;
+use rzk_proto::{Acl, CreateTxn, TxnHeader};
+use rzk_tree::DataTree;
+
+fn bench(c: &mut Criterion) {
+    let acl = vec![Acl::new(31, "world", "anyone")];
+    let data = Bytes::from(vec![1u8; 100]);
+    c.bench_function("apply 10k creates (100 B)", |b| {
+        b.iter(|| {
+            let mut t = DataTree::new(false);
+            let mut ev = Vec::new();
+            for i in 0..10_000i64 {
+                let body = TxnBody::Create(CreateTxn {
+                    path: format!("/n{i}"),
+                    data: Some(data.clone()),
+                    acl: acl.clone(),
+                    ephemeral: false,
+                    parent_cversion: -1,
+                });
+                let hdr =
+                    TxnHeader { client_id: 1, cxid: i as i32, zxid: i + 1, time: 0, txn_type: op::CREATE };
+                t.process_txn(&hdr, &body, &mut ev);
+            }
+            t
+        })
+    });
+
+    let mut t = DataTree::new(false);
+    let mut ev = Vec::new();
+    for i in 0..10_000i64 {
+        let body = TxnBody::Create(CreateTxn {
+            path: format!("/n{i}"),
+            data: Some(data.clone()),
+            acl: acl.clone(),
+            ephemeral: false,
+            parent_cversion: -1,
+        });
+        let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: i + 1, time: 0, txn_type: op::CREATE };
+        t.process_txn(&hdr, &body, &mut ev);
+    }
+    c.bench_function("getData on a 10k-node tree", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % 10_000;
+            t.get_data(&format!("/n{i}"), None).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,87 @@
+//! One znode as the server keeps it (`DataNode`): data, an ACL cache reference, the persisted stat
+//! and the names of its children.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use rzk_proto::codes::ephemeral_owner;
+use rzk_proto::{Stat, StatPersisted};
+
+#[derive(Debug, Clone, Default)]
+pub struct DataNode {
+    /// `None` when the creator sent null data (clients get null back).
+    pub data: Option<Bytes>,
+    /// Index into the tree's ACL cache.
+    pub acl: i64,
+    pub stat: StatPersisted,
+    pub children: BTreeSet<Box<str>>,
+}
+
+impl DataNode {
+    pub fn data_len(&self) -> usize {
+        self.data.as_ref().map_or(0, |d| d.len())
+    }
+
+    /// The stat clients see (`DataNode.copyStat`): cversion counts creates *and* deletes
+    /// (`2 × creates − live children`), and containers and TTL nodes show no ephemeralOwner.
+    pub fn client_stat(&self, extended_types: bool) -> Stat {
+        let s = &self.stat;
+        let num_children = self.children.len() as i32;
+        Stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(num_children),
+            aversion: s.aversion,
+            ephemeral_owner: client_ephemeral_owner(s.ephemeral_owner, extended_types),
+            data_length: self.data_len() as i32,
+            num_children,
+            pzxid: s.pzxid,
+        }
+    }
+}
+
+/// What `EphemeralType.get` calls a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Persistent,
+    Ephemeral(i64),
+    Container,
+    Ttl(i64),
+}
+
+pub fn node_kind(owner: i64, extended_types: bool) -> NodeKind {
+    if ephemeral_owner::is_ttl(owner, extended_types) {
+        NodeKind::Ttl(ephemeral_owner::ttl_ms(owner))
+    } else if owner == ephemeral_owner::CONTAINER {
+        NodeKind::Container
+    } else if owner == 0 {
+        NodeKind::Persistent
+    } else {
+        NodeKind::Ephemeral(owner)
+    }
+}
+
+fn client_ephemeral_owner(owner: i64, extended_types: bool) -> i64 {
+    match node_kind(owner, extended_types) {
+        NodeKind::Ephemeral(o) => o,
+        _ => 0,
+    }
+}
+
+/// `DataTree.createStat`.
+pub fn create_stat(zxid: i64, time: i64, ephemeral_owner: i64) -> StatPersisted {
+    StatPersisted {
+        czxid: zxid,
+        mzxid: zxid,
+        ctime: time,
+        mtime: time,
+        version: 0,
+        cversion: 0,
+        aversion: 0,
+        ephemeral_owner,
+        pzxid: zxid,
+    }
+}
