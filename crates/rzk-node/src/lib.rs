@@ -1,0 +1,19 @@
+//! rzk-node: the request core of a server, pure and synchronous.
+//!
+//! It owns the data tree, the session table and the request pipeline (`prep` turns writes into
+//! txns; the log makes them durable; `final` applies them and answers; reads are answered from the
+//! tree in session order). The shell (rzk-server) feeds it inputs and carries out its output; the
+//! simulator will drive the same code. No I/O, no clock, no threads in here.
+
+pub mod auth;
+pub mod changes;
+pub mod containers;
+pub mod io;
+pub mod java_random;
+pub mod node;
+pub mod prep;
+pub mod reads;
+pub mod sessions;
+
+pub use io::{ClientOut, ConnId, Input, LogAppend, Ready};
+pub use node::{Node, NodeConfig};

@@ -1,0 +1,608 @@
+//! The standalone core: one owner of the tree, the sessions and the pipeline. The shell feeds
+//! [`Input`]s with [`Node::step`] and takes [`Ready`] output with [`Node::ready`].
+//!
+//! Flow of a request (ZooKeeper's `PrepRequestProcessor → SyncRequestProcessor →
+//! FinalRequestProcessor`): a write is prepared at once into a txn with the next zxid (`prep`)
+//! and handed to the log; once the log reports it durable (`Input::Persisted`) it is applied to
+//! the tree and answered (`final`). Requests of one session are answered in order: a read that
+//! arrives while the session has writes in flight waits behind them.
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+use rzk_proto::codes::{keeper_state, op, xid};
+use rzk_proto::connect::{ConnectRequest, ConnectResponse, SESSION_PASSWORD_BYTES};
+use rzk_proto::records::*;
+use rzk_proto::txn::{TxnBody, TxnEntry};
+use rzk_proto::{ErrorCode, MultiResult, Request, Response};
+use rzk_tree::digest::DIGEST_VERSION;
+use rzk_tree::{DataTree, Fired, TxnResult};
+
+use crate::auth::{AuthConfig, authenticate};
+use crate::changes::Outstanding;
+use crate::containers;
+use crate::io::{ClientOut, ConnId, Input, LogAppend, Ready};
+use crate::java_random::session_password;
+use crate::prep::Prep;
+use crate::reads::{Reads, last_op};
+use crate::sessions::SessionTracker;
+
+/// The settings the core needs (a slice of the validated zoo.cfg).
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub server_id: i64,
+    pub tick_time_ms: i64,
+    pub min_session_timeout_ms: i32,
+    pub max_session_timeout_ms: i32,
+    pub extended_types: bool,
+    pub enforce_quota: bool,
+    pub reconfig_enabled: bool,
+    /// `zookeeper.closeSessionTxn.enabled`: closeSession txns list the ephemerals to delete.
+    pub close_session_txn: bool,
+    /// `zookeeper.digest.enabled`: txns carry the tree digest.
+    pub digest_enabled: bool,
+    pub container_check_interval_ms: i64,
+    pub container_max_per_minute: i64,
+    /// `znode.container.maxNeverUsedIntervalMs` (0: never-used containers stay).
+    pub container_max_never_used_ms: i64,
+    pub auth: AuthConfig,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            server_id: 0,
+            tick_time_ms: 2000,
+            min_session_timeout_ms: 4000,
+            max_session_timeout_ms: 40000,
+            extended_types: false,
+            enforce_quota: false,
+            reconfig_enabled: false,
+            close_session_txn: true,
+            digest_enabled: true,
+            container_check_interval_ms: 60000,
+            container_max_per_minute: 10000,
+            container_max_never_used_ms: 0,
+            auth: AuthConfig { digest_enabled: true, ..Default::default() },
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Conn {
+    remote_ip: String,
+    /// Authenticated ids; every connection starts with `ip:<address>`.
+    ids: Vec<Id>,
+    session: Option<i64>,
+}
+
+/// A request of a session waiting for the session's earlier writes.
+#[derive(Debug)]
+enum Queued {
+    Write { zxid: i64 },
+    Read { conn: ConnId, xid: i32, req: Request, ids: Vec<Id> },
+}
+
+#[derive(Debug)]
+enum Origin {
+    Client {
+        conn: ConnId,
+        xid: i32,
+        req_op: &'static str,
+        close: bool,
+    },
+    NewSession {
+        conn: ConnId,
+        timeout_ms: i32,
+        read_only: Option<bool>,
+    },
+    /// The session tracker expired the session (no reply; its connection is closed).
+    Expiry,
+    /// ContainerManager's deleteContainer.
+    Container,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    entry: TxnEntry,
+    session: i64,
+    origin: Origin,
+}
+
+pub struct Node {
+    cfg: NodeConfig,
+    tree: DataTree,
+    sessions: SessionTracker,
+    changes: Outstanding,
+    conns: HashMap<ConnId, Conn>,
+    queues: HashMap<i64, VecDeque<Queued>>,
+    in_flight: VecDeque<InFlight>,
+    /// The last zxid handed out by prep.
+    last_zxid: i64,
+    elapsed_ms: i64,
+    wall_ms: i64,
+    next_container_check_ms: i64,
+    ready: Ready,
+}
+
+impl Node {
+    /// A core over a restored tree (sessions in `tree.sessions` are tracked again, as on start-up).
+    pub fn new(cfg: NodeConfig, tree: DataTree, elapsed_ms: i64, wall_ms: i64) -> Node {
+        let mut sessions = SessionTracker::new(cfg.tick_time_ms, cfg.server_id, wall_ms);
+        for (&id, &timeout) in &tree.sessions {
+            sessions.add(id, timeout, elapsed_ms);
+        }
+        let next_container_check_ms = elapsed_ms + cfg.container_check_interval_ms;
+        Node {
+            last_zxid: tree.last_processed_zxid,
+            cfg,
+            tree,
+            sessions,
+            changes: Outstanding::default(),
+            conns: HashMap::new(),
+            queues: HashMap::new(),
+            in_flight: VecDeque::new(),
+            elapsed_ms,
+            wall_ms,
+            next_container_check_ms,
+            ready: Ready::default(),
+        }
+    }
+
+    pub fn tree(&self) -> &DataTree {
+        &self.tree
+    }
+
+    pub fn sessions(&self) -> &SessionTracker {
+        &self.sessions
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.cfg
+    }
+
+    /// The session a connection is attached to.
+    pub fn conn_session(&self, conn: ConnId) -> Option<i64> {
+        self.conns.get(&conn).and_then(|c| c.session)
+    }
+
+    /// Requests accepted but not yet answered (`outstanding_requests`).
+    pub fn outstanding(&self) -> usize {
+        self.queues.values().map(|q| q.len()).sum()
+    }
+
+    /// Txns handed to the log but not yet durable.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Takes the output accumulated by the steps so far.
+    pub fn ready(&mut self) -> Ready {
+        std::mem::take(&mut self.ready)
+    }
+
+    pub fn step(&mut self, input: Input) {
+        match input {
+            Input::Tick { elapsed_ms, wall_ms } => self.tick(elapsed_ms, wall_ms),
+            Input::Accepted { conn, remote_ip } => {
+                let ids = vec![Id::new("ip", &remote_ip)];
+                self.conns.insert(conn, Conn { remote_ip, ids, session: None });
+            }
+            Input::Connect { conn, req } => self.connect(conn, req),
+            Input::Request { conn, xid, req } => self.request(conn, xid, req),
+            Input::Closed { conn } => self.closed(conn),
+            Input::Persisted { through } => self.persisted(through),
+        }
+    }
+
+    fn out(&mut self, conn: ConnId, o: ClientOut) {
+        self.ready.client_out.push((conn, o));
+    }
+
+    // ---- time ----
+
+    fn tick(&mut self, elapsed_ms: i64, wall_ms: i64) {
+        self.elapsed_ms = self.elapsed_ms.max(elapsed_ms);
+        self.wall_ms = wall_ms;
+        for id in self.sessions.poll_expired(self.elapsed_ms) {
+            tracing::info!(session = %format!("0x{id:x}"), "expiring session");
+            self.submit_write(id, 0, Request::CloseSession, Vec::new(), Origin::Expiry);
+        }
+        if self.elapsed_ms >= self.next_container_check_ms {
+            self.next_container_check_ms = self.elapsed_ms + self.cfg.container_check_interval_ms.max(1);
+            let max = self.cfg.container_max_per_minute.max(1) as usize;
+            for path in containers::candidates(&self.tree, self.wall_ms, self.cfg.container_max_never_used_ms)
+                .into_iter()
+                .take(max)
+            {
+                let req = Request::DeleteContainer(DeleteRequest { path, version: -1 });
+                self.submit_write(0, 0, req, Vec::new(), Origin::Container);
+            }
+        }
+    }
+
+    // ---- sessions ----
+
+    fn negotiate_timeout(&self, asked: i32) -> i32 {
+        asked.max(self.cfg.min_session_timeout_ms).min(self.cfg.max_session_timeout_ms)
+    }
+
+    fn connect(&mut self, conn: ConnId, req: ConnectRequest) {
+        if !self.conns.contains_key(&conn) {
+            return;
+        }
+        if req.last_zxid_seen > self.tree.last_processed_zxid {
+            tracing::info!(
+                conn,
+                client_zxid = %format!("0x{:x}", req.last_zxid_seen),
+                our_zxid = %format!("0x{:x}", self.tree.last_processed_zxid),
+                "refusing session request: client has seen a later zxid; it must try another server"
+            );
+            self.out(conn, ClientOut::Close { reason: "client zxid ahead" });
+            return;
+        }
+        let timeout = self.negotiate_timeout(req.time_out);
+        let read_only = req.read_only.map(|_| false);
+        if req.session_id == 0 {
+            let id = self.sessions.next_session_id();
+            self.sessions.add(id, timeout, self.elapsed_ms);
+            self.attach(conn, id);
+            let origin = Origin::NewSession { conn, timeout_ms: timeout, read_only };
+            self.submit_txn(
+                id,
+                0,
+                op::CREATE_SESSION,
+                TxnBody::CreateSession(CreateSessionTxn { time_out: timeout }),
+                origin,
+            );
+            return;
+        }
+        let id = req.session_id;
+        let valid =
+            req.passwd[..] == session_password(id)[..] && self.sessions.touch(id, timeout, self.elapsed_ms);
+        if !valid {
+            tracing::info!(session = %format!("0x{id:x}"), "invalid session, probably expired");
+            let resp = ConnectResponse {
+                protocol_version: 0,
+                time_out: 0,
+                session_id: 0,
+                passwd: Bytes::from_static(&[0; SESSION_PASSWORD_BYTES]),
+                read_only,
+            };
+            self.out(conn, ClientOut::ConnectResponse(resp));
+            self.out(conn, ClientOut::Close { reason: "invalid session" });
+            return;
+        }
+        // A session lives on one connection: the old one is closed (CLIENT_RECONNECT).
+        if let Some(old) = self.sessions.get(id).and_then(|s| s.conn)
+            && old != conn
+        {
+            self.detach(old);
+            self.out(old, ClientOut::Close { reason: "session moved to a new connection" });
+        }
+        self.attach(conn, id);
+        let resp = ConnectResponse {
+            protocol_version: 0,
+            time_out: timeout,
+            session_id: id,
+            passwd: Bytes::copy_from_slice(&session_password(id)),
+            read_only,
+        };
+        self.out(conn, ClientOut::ConnectResponse(resp));
+    }
+
+    fn attach(&mut self, conn: ConnId, session: i64) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.session = Some(session);
+        }
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.conn = Some(conn);
+        }
+    }
+
+    fn detach(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn)
+            && let Some(sid) = c.session.take()
+            && let Some(s) = self.sessions.get_mut(sid)
+            && s.conn == Some(conn)
+        {
+            s.conn = None;
+        }
+    }
+
+    fn closed(&mut self, conn: ConnId) {
+        self.detach(conn);
+        self.conns.remove(&conn);
+        self.tree.remove_watcher(conn);
+    }
+
+    // ---- requests ----
+
+    fn request(&mut self, conn: ConnId, xid: i32, req: Request) {
+        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(session) = c.session else {
+            tracing::warn!(conn, "request before the session handshake; closing");
+            self.out(conn, ClientOut::Close { reason: "request before connect" });
+            return;
+        };
+        self.sessions.touch_current(session, self.elapsed_ms);
+        match req {
+            Request::Auth(packet) => self.auth(conn, xid, packet),
+            Request::Sasl(_) => {
+                // No SASL configured: ZooKeeper answers OK with a null token (its SASL server
+                // object is missing, and the NullPointerException is logged and swallowed).
+                let header = ReplyHeader { xid, zxid: 0, err: 0 };
+                self.out(
+                    conn,
+                    ClientOut::Reply { header, body: Response::Sasl(SetSaslResponse::default()), op: "SASL" },
+                );
+            }
+            r if r.is_write() => {
+                let ids = c.ids.clone();
+                let origin = Origin::Client {
+                    conn,
+                    xid,
+                    req_op: last_op(&r),
+                    close: matches!(r, Request::CloseSession),
+                };
+                self.submit_write(session, xid, r, ids, origin);
+            }
+            r => {
+                let ids = c.ids.clone();
+                let q = self.queues.entry(session).or_default();
+                if q.is_empty() {
+                    self.answer_read(conn, session, xid, &r, &ids);
+                } else {
+                    q.push_back(Queued::Read { conn, xid, req: r, ids });
+                }
+            }
+        }
+    }
+
+    fn auth(&mut self, conn: ConnId, xid: i32, packet: AuthPacket) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        match authenticate(&self.cfg.auth, &packet.scheme, &packet.auth, &c.remote_ip) {
+            Ok(ids) => {
+                tracing::info!(conn, scheme = %packet.scheme, "auth success");
+                for id in ids {
+                    if !c.ids.contains(&id) {
+                        c.ids.push(id);
+                    }
+                }
+                let header = ReplyHeader { xid, zxid: 0, err: 0 };
+                self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: "AUTH" });
+            }
+            Err(e) => {
+                tracing::warn!(conn, scheme = %packet.scheme, "authentication failed");
+                let header = ReplyHeader { xid, zxid: 0, err: e.code() };
+                self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: "AUTH" });
+                self.out(conn, ClientOut::Close { reason: "authentication failed" });
+            }
+        }
+    }
+
+    fn answer_read(&mut self, conn: ConnId, session: i64, xid: i32, req: &Request, ids: &[Id]) {
+        if !self.conns.contains_key(&conn) {
+            return;
+        }
+        let mut events = Vec::new();
+        let result = match self.sessions.check(session) {
+            Err(e) => Err(e),
+            Ok(()) => Reads {
+                tree: &mut self.tree,
+                auth: &self.cfg.auth,
+                ids,
+                session_id: session,
+                watcher: conn,
+                events: &mut events,
+            }
+            .answer(req),
+        };
+        self.deliver(events);
+        let zxid = self.tree.last_processed_zxid;
+        let reply_xid = if matches!(req, Request::Ping) { xid::PING } else { xid };
+        let (err, body) = match result {
+            Ok(b) => (0, b),
+            Err(e) => (e.code(), Response::Empty),
+        };
+        let header = ReplyHeader { xid: reply_xid, zxid, err };
+        self.out(conn, ClientOut::Reply { header, body, op: last_op(req) });
+    }
+
+    /// Prep: turns a write into a txn (or an error txn) with the next zxid and sends it to the log.
+    fn submit_write(&mut self, session: i64, cxid: i32, req: Request, ids: Vec<Id>, origin: Origin) {
+        let zxid = self.last_zxid + 1;
+        let mut prep = Prep {
+            tree: &self.tree,
+            changes: &mut self.changes,
+            sessions: &self.sessions,
+            auth: &self.cfg.auth,
+            extended_types: self.cfg.extended_types,
+            enforce_quota: self.cfg.enforce_quota,
+            reconfig_enabled: self.cfg.reconfig_enabled,
+            close_session_txn: self.cfg.close_session_txn,
+            session_id: session,
+            ids: &ids,
+            zxid,
+            time: self.wall_ms,
+        };
+        let (ty, body, ok) = match prep.write(&req) {
+            Ok((ty, body)) => (ty, body, true),
+            Err(e) => {
+                if e.code() < ErrorCode::ApiError.code() {
+                    tracing::info!(session = %format!("0x{session:x}"), op = op::name(req.op()), path = req.path().unwrap_or(""), err = %e, "user-level error");
+                }
+                (op::ERROR, TxnBody::Error(ErrorTxn { err: e.code() }), false)
+            }
+        };
+        if matches!(req, Request::CloseSession) {
+            self.sessions.set_closing(session);
+        }
+        // A txn that prep accepted carries the digest the tree will have after it; an error txn
+        // carries none (ZooKeeper sets the digest only at the end of a successful prep).
+        let digest = (self.cfg.digest_enabled && ok).then(|| TxnDigest {
+            version: DIGEST_VERSION,
+            tree_digest: self.changes.current_digest(&self.tree),
+        });
+        self.log_txn(session, cxid, ty, body, digest, origin);
+    }
+
+    fn submit_txn(&mut self, session: i64, cxid: i32, ty: i32, body: TxnBody, origin: Origin) {
+        let digest = self.cfg.digest_enabled.then(|| TxnDigest {
+            version: DIGEST_VERSION,
+            tree_digest: self.changes.current_digest(&self.tree),
+        });
+        self.log_txn(session, cxid, ty, body, digest, origin);
+    }
+
+    fn log_txn(
+        &mut self,
+        session: i64,
+        cxid: i32,
+        ty: i32,
+        body: TxnBody,
+        digest: Option<TxnDigest>,
+        origin: Origin,
+    ) {
+        self.last_zxid += 1;
+        let zxid = self.last_zxid;
+        let header = TxnHeader { client_id: session, cxid, zxid, time: self.wall_ms, txn_type: ty };
+        let entry = TxnEntry { header, body, digest };
+        self.ready.log.push(LogAppend { zxid, bytes: entry.to_bytes() });
+        if matches!(origin, Origin::Client { .. } | Origin::NewSession { .. }) {
+            self.queues.entry(session).or_default().push_back(Queued::Write { zxid });
+        }
+        self.in_flight.push_back(InFlight { entry, session, origin });
+    }
+
+    // ---- commit and final ----
+
+    fn persisted(&mut self, through: i64) {
+        while self.in_flight.front().is_some_and(|f| f.entry.header.zxid <= through) {
+            if let Some(f) = self.in_flight.pop_front() {
+                self.commit(f);
+            }
+        }
+    }
+
+    fn commit(&mut self, f: InFlight) {
+        let mut events = Vec::new();
+        let hdr = &f.entry.header;
+        let rc = self.tree.process_txn(hdr, &f.entry.body, &mut events);
+        self.changes.applied(hdr.zxid);
+        if hdr.txn_type == op::CLOSE_SESSION {
+            if let Some(s) = self.sessions.remove(f.session)
+                && let Some(conn) = s.conn
+                && matches!(f.origin, Origin::Expiry)
+            {
+                self.detach(conn);
+                self.out(conn, ClientOut::Close { reason: "session expired" });
+            }
+            self.queues.remove(&f.session);
+        }
+        self.deliver(events);
+        let zxid = self.tree.last_processed_zxid;
+        match f.origin {
+            Origin::Client { conn, xid, req_op, close } => {
+                if self.conns.contains_key(&conn) {
+                    let (err, body) = reply_for(&rc);
+                    let header = ReplyHeader { xid, zxid, err };
+                    self.out(conn, ClientOut::Reply { header, body, op: req_op });
+                    if close {
+                        self.detach(conn);
+                        self.out(conn, ClientOut::Close { reason: "session closed" });
+                    }
+                }
+            }
+            Origin::NewSession { conn, timeout_ms, read_only } => {
+                if self.conns.contains_key(&conn) {
+                    let resp = ConnectResponse {
+                        protocol_version: 0,
+                        time_out: timeout_ms,
+                        session_id: f.session,
+                        passwd: Bytes::copy_from_slice(&session_password(f.session)),
+                        read_only,
+                    };
+                    self.out(conn, ClientOut::ConnectResponse(resp));
+                }
+            }
+            Origin::Expiry | Origin::Container => {}
+        }
+        self.drain_queue(f.session, hdr.zxid);
+    }
+
+    /// After a session's write completes, answers the reads that waited behind it.
+    fn drain_queue(&mut self, session: i64, zxid: i64) {
+        if let Some(q) = self.queues.get_mut(&session)
+            && matches!(q.front(), Some(Queued::Write { zxid: z }) if *z == zxid)
+        {
+            q.pop_front();
+        }
+        loop {
+            let Some(q) = self.queues.get_mut(&session) else { return };
+            match q.pop_front() {
+                Some(Queued::Read { conn, xid, req, ids }) => {
+                    self.answer_read(conn, session, xid, &req, &ids)
+                }
+                Some(w @ Queued::Write { .. }) => {
+                    q.push_front(w);
+                    return;
+                }
+                None => {
+                    self.queues.remove(&session);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, events: Vec<Fired>) {
+        for ev in events {
+            if self.conns.contains_key(&ev.watcher) {
+                let e = WatcherEvent {
+                    event_type: ev.event_type,
+                    state: keeper_state::SYNC_CONNECTED,
+                    path: ev.path,
+                };
+                self.out(ev.watcher, ClientOut::Event(e));
+            }
+        }
+    }
+}
+
+/// The reply to a write from what applying its txn did (FinalRequestProcessor's switch).
+fn reply_for(rc: &TxnResult) -> (i32, Response) {
+    if rc.txn_type == op::MULTI {
+        let results = rc.multi.iter().map(multi_result).collect();
+        return (0, Response::Multi(results));
+    }
+    if rc.err != 0 {
+        return (rc.err, Response::Empty);
+    }
+    let stat = rc.stat.clone().unwrap_or_default();
+    let body = match rc.txn_type {
+        op::CREATE => Response::Create(CreateResponse { path: rc.path.clone() }),
+        op::CREATE2 | op::CREATE_TTL | op::CREATE_CONTAINER => {
+            Response::Create2(Create2Response { path: rc.path.clone(), stat })
+        }
+        op::SET_DATA | op::SET_ACL | op::CHECK => Response::Stat(stat),
+        _ => Response::Empty,
+    };
+    (0, body)
+}
+
+fn multi_result(rc: &TxnResult) -> MultiResult {
+    match rc.txn_type {
+        op::CHECK => MultiResult::Check,
+        op::CREATE => MultiResult::Create(rc.path.clone()),
+        op::CREATE2 | op::CREATE_TTL | op::CREATE_CONTAINER => {
+            MultiResult::Create2 { path: rc.path.clone(), stat: rc.stat.clone().unwrap_or_default() }
+        }
+        op::DELETE | op::DELETE_CONTAINER => MultiResult::Delete,
+        op::SET_DATA => MultiResult::SetData(rc.stat.clone().unwrap_or_default()),
+        _ => MultiResult::Error(rc.err),
+    }
+}
+
+#[cfg(test)]
+mod tests;
