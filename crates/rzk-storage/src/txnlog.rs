@@ -1,0 +1,316 @@
+//! The transaction log (`FileTxnLog`): files `version-2/log.<hex zxid of first txn>`, each a
+//! `FileHeader{ZKLG, 2, dbid 0}` and then entries `long adler32, int len, byte[len] txn, 0x42`.
+//! Files are preallocated in `preAllocSize` steps (sparse zeros), so a zero length marks the end.
+//! Appends are batched and made durable by one `fdatasync` ([`FileTxnLog::commit`]); the first
+//! sync of a new file also syncs the directory, so the file itself survives a crash.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use rzk_proto::{FileHeader, Jute};
+
+use crate::VERSION_DIR;
+
+/// `FileTxnLog.TXNLOG_MAGIC` ("ZKLG").
+pub const TXNLOG_MAGIC: i32 = 0x5a4b4c47;
+/// The entry terminator ('B').
+pub const ENTRY_END: u8 = 0x42;
+/// `zookeeper.preAllocSize` default: 64 MiB.
+pub const PREALLOC_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+/// Bytes of the file header.
+const HEADER_BYTES: u64 = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: bad txn log header (magic {magic:#x}, version {version})")]
+    BadHeader { path: PathBuf, magic: i32, version: i32 },
+    #[error("{path} at offset {offset}: CRC check failed")]
+    Crc { path: PathBuf, offset: u64 },
+    #[error("{path} at offset {offset}: {reason}")]
+    Corrupt { path: PathBuf, offset: u64, reason: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
+    move |source| LogError::Io { path: path.to_owned(), source }
+}
+
+/// The name of the log file starting at `zxid` (`Util.makeLogName`).
+pub fn log_name(zxid: i64) -> String {
+    format!("log.{zxid:x}")
+}
+
+/// The zxid in a `log.<hex>` or `snapshot.<hex>` file name.
+pub fn zxid_of(name: &str, prefix: &str) -> Option<i64> {
+    let hex = name.strip_prefix(prefix)?.strip_prefix('.')?;
+    let hex = hex.split('.').next()?;
+    u64::from_str_radix(hex, 16).ok().map(|v| v as i64)
+}
+
+struct OpenLog {
+    file: File,
+    path: PathBuf,
+    /// Where the next entry goes.
+    position: u64,
+    /// The preallocated size.
+    size: u64,
+    needs_dir_sync: bool,
+}
+
+/// The writer of the log directory.
+pub struct FileTxnLog {
+    dir: PathBuf,
+    current: Option<OpenLog>,
+    prealloc_bytes: u64,
+    force_sync: bool,
+    buf: Vec<u8>,
+    last_zxid: i64,
+}
+
+impl FileTxnLog {
+    /// Opens `<data_log_dir>/version-2`, creating it if needed. Appends go to a new file.
+    pub fn open(data_log_dir: &Path, prealloc_bytes: u64, force_sync: bool) -> Result<FileTxnLog, LogError> {
+        let dir = data_log_dir.join(VERSION_DIR);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(FileTxnLog { dir, current: None, prealloc_bytes, force_sync, buf: Vec::new(), last_zxid: 0 })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends one txn (not yet durable: see [`commit`](Self::commit)).
+    pub fn append(&mut self, zxid: i64, txn: &[u8]) -> Result<(), LogError> {
+        if self.current.is_none() {
+            self.create_file(zxid)?;
+        }
+        let Some(log) = self.current.as_mut() else { return Ok(()) };
+        self.last_zxid = zxid;
+        let mut adler = adler2::Adler32::new();
+        adler.write_slice(txn);
+        self.buf.clear();
+        self.buf.extend_from_slice(&(adler.checksum() as i64).to_be_bytes());
+        self.buf.extend_from_slice(&(txn.len() as i32).to_be_bytes());
+        self.buf.extend_from_slice(txn);
+        self.buf.push(ENTRY_END);
+        let end = log.position + self.buf.len() as u64;
+        let new_size = padded_size(log.position, log.size, self.prealloc_bytes).max(padded_size(end, log.size, self.prealloc_bytes));
+        if new_size != log.size && new_size > end {
+            log.file.write_all_at(&[0], new_size - 1).map_err(io_err(&log.path))?;
+            log.size = new_size;
+        }
+        log.file.write_all_at(&self.buf, log.position).map_err(io_err(&log.path))?;
+        log.position = end;
+        Ok(())
+    }
+
+    fn create_file(&mut self, zxid: i64) -> Result<(), LogError> {
+        let path = self.dir.join(log_name(zxid));
+        tracing::info!(file = %path.display(), "creating new log file");
+        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io_err(&path))?;
+        let header = FileHeader { magic: TXNLOG_MAGIC, version: 2, dbid: 0 };
+        file.write_all_at(&header.to_bytes(), 0).map_err(io_err(&path))?;
+        self.current = Some(OpenLog { file, path, position: HEADER_BYTES, size: HEADER_BYTES, needs_dir_sync: true });
+        Ok(())
+    }
+
+    /// Makes every append so far durable (one fdatasync; forceSync=no skips it).
+    pub fn commit(&mut self) -> Result<(), LogError> {
+        let Some(log) = self.current.as_mut() else { return Ok(()) };
+        if self.force_sync {
+            log.file.sync_data().map_err(io_err(&log.path))?;
+            if log.needs_dir_sync {
+                File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err(&self.dir))?;
+            }
+        }
+        log.needs_dir_sync = false;
+        Ok(())
+    }
+
+    /// Starts a new file with the next append (after a snapshot, `rollLog`).
+    pub fn roll(&mut self) -> Result<(), LogError> {
+        self.commit()?;
+        self.current = None;
+        Ok(())
+    }
+
+    pub fn last_zxid(&self) -> i64 {
+        self.last_zxid
+    }
+}
+
+/// `FilePadding.calculateFileSizeWithPadding`: grow by `prealloc` when within 4 KiB of the end.
+pub fn padded_size(position: u64, size: u64, prealloc: u64) -> u64 {
+    if prealloc == 0 || position + 4096 < size {
+        return size;
+    }
+    if position > size {
+        let s = position + prealloc;
+        s - s % prealloc
+    } else {
+        size + prealloc
+    }
+}
+
+/// One txn read back from a log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub zxid: i64,
+    /// The txn bytes (TxnHeader + record + optional digest).
+    pub txn: bytes::Bytes,
+    pub file: PathBuf,
+    pub offset: u64,
+}
+
+/// The log files of a directory, oldest first.
+pub fn log_files(dir: &Path) -> Result<Vec<(i64, PathBuf)>, LogError> {
+    let mut files = Vec::new();
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+        Err(e) => return Err(LogError::Io { path: dir.to_owned(), source: e }),
+    };
+    for e in rd {
+        let e = e.map_err(io_err(dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(z) = zxid_of(&name, "log") {
+            files.push((z, e.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads every txn of `<data_log_dir>/version-2` with zxid > `after`, in order. A partial entry at
+/// the very end of the newest file (a torn write) is cut off with a warning; damage anywhere else
+/// is an error naming the file and offset.
+pub fn read_log_dir(data_log_dir: &Path, after: i64) -> Result<Vec<LogEntry>, LogError> {
+    let dir = data_log_dir.join(VERSION_DIR);
+    let files = log_files(&dir)?;
+    let mut out = Vec::new();
+    // Start from the newest file whose first zxid is <= after + 1 (older ones hold nothing new).
+    let start = files.iter().rposition(|(z, _)| *z <= after + 1).unwrap_or(0);
+    let n = files.len();
+    for (i, (_, path)) in files.iter().enumerate().skip(start) {
+        read_file(path, after, i + 1 == n, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<(), LogError> {
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut data = Vec::new();
+    f.read_to_end(&mut data).map_err(io_err(path))?;
+    let data = bytes::Bytes::from(data);
+    if data.len() < HEADER_BYTES as usize {
+        if newest {
+            tracing::warn!(file = %path.display(), "txn log shorter than its header; ignoring it");
+            return Ok(());
+        }
+        return Err(LogError::Corrupt { path: path.to_owned(), offset: 0, reason: "file shorter than its header".into() });
+    }
+    let magic = i32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+    let version = i32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+    if magic != TXNLOG_MAGIC || version != 2 {
+        return Err(LogError::BadHeader { path: path.to_owned(), magic, version });
+    }
+    let mut pos = HEADER_BYTES as usize;
+    loop {
+        let torn = |reason: &str| -> Result<(), LogError> {
+            if newest {
+                tracing::warn!(file = %path.display(), offset = pos, reason, "partial txn at the end of the log; ignoring it");
+                Ok(())
+            } else {
+                Err(LogError::Corrupt { path: path.to_owned(), offset: pos as u64, reason: reason.to_owned() })
+            }
+        };
+        if pos + 12 > data.len() {
+            if pos < data.len() && data[pos..].iter().any(|b| *b != 0) {
+                return torn("truncated entry header");
+            }
+            return Ok(());
+        }
+        let crc = i64::from_be_bytes(data[pos..pos + 8].try_into().unwrap_or([0; 8]));
+        let len = i32::from_be_bytes(data[pos + 8..pos + 12].try_into().unwrap_or([0; 4]));
+        if len == 0 {
+            // Preallocated zeros: the end of this file.
+            return Ok(());
+        }
+        if len < 0 || pos + 12 + len as usize + 1 > data.len() {
+            return torn("truncated entry");
+        }
+        let body = data.slice(pos + 12..pos + 12 + len as usize);
+        if data[pos + 12 + len as usize] != crate::txnlog::ENTRY_END {
+            return torn("entry without its end marker");
+        }
+        let mut adler = adler2::Adler32::new();
+        adler.write_slice(&body);
+        if adler.checksum() as i64 != crc {
+            return Err(LogError::Crc { path: path.to_owned(), offset: pos as u64 });
+        }
+        if body.len() < 20 {
+            return Err(LogError::Corrupt { path: path.to_owned(), offset: pos as u64, reason: "txn shorter than its header".into() });
+        }
+        let zxid = i64::from_be_bytes(body[12..20].try_into().unwrap_or([0; 8]));
+        if zxid > after {
+            out.push(LogEntry { zxid, txn: body, file: path.to_owned(), offset: pos as u64 });
+        }
+        pos += 12 + len as usize + 1;
+    }
+}
+
+/// The size a log file has been written to (for tests and tools).
+pub fn file_len(path: &Path) -> io::Result<u64> {
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::End(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_commit_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = FileTxnLog::open(dir.path(), 64 * 1024, true).unwrap();
+        for z in 1..=100i64 {
+            let mut txn = vec![0u8; 20];
+            txn[12..20].copy_from_slice(&z.to_be_bytes());
+            txn.extend_from_slice(b"payload");
+            log.append(z, &txn).unwrap();
+        }
+        log.commit().unwrap();
+        let files = log_files(&dir.path().join(VERSION_DIR)).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].1.file_name().unwrap(), "log.1");
+        // Preallocated one step past the header, as ZooKeeper's files are (64 MiB + 16 bytes).
+        assert_eq!(file_len(&files[0].1).unwrap(), 16 + 64 * 1024);
+        let entries = read_log_dir(dir.path(), 0).unwrap();
+        assert_eq!(entries.len(), 100);
+        assert_eq!(entries[99].zxid, 100);
+        assert_eq!(read_log_dir(dir.path(), 90).unwrap().len(), 10);
+    }
+
+    #[test]
+    fn torn_tail_is_ignored_and_a_bad_crc_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = FileTxnLog::open(dir.path(), 0, true).unwrap();
+        for z in 1..=3i64 {
+            let mut txn = vec![0u8; 20];
+            txn[12..20].copy_from_slice(&z.to_be_bytes());
+            log.append(z, &txn).unwrap();
+        }
+        log.commit().unwrap();
+        let path = dir.path().join(VERSION_DIR).join("log.1");
+        let full = fs::read(&path).unwrap();
+        fs::write(&path, &full[..full.len() - 5]).unwrap();
+        assert_eq!(read_log_dir(dir.path(), 0).unwrap().len(), 2);
+        let mut flipped = full.clone();
+        flipped[16 + 12 + 3] ^= 0xff;
+        fs::write(&path, &flipped).unwrap();
+        assert!(matches!(read_log_dir(dir.path(), 0), Err(LogError::Crc { .. })));
+    }
+}
