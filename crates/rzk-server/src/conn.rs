@@ -1,0 +1,204 @@
+//! One client connection: a reader that cuts frames, recognises a four-letter word or the session
+//! handshake, decodes requests and passes them to the core; and a writer that sends what the core
+//! routes to it, batching whatever is queued into one socket write. A malformed frame, a frame
+//! over `jute.maxbuffer` or an unknown opcode closes this connection only, with a logged reason.
+
+use std::net::SocketAddr;
+
+use bytes::{Buf, BytesMut};
+use rzk_node::ConnId;
+use rzk_proto::codes::op;
+use rzk_proto::connect::ConnectRequest;
+use rzk_proto::frame::{Frame, take_frame};
+use rzk_proto::request::{RequestError, decode_request_frame};
+use rzk_proto::{Jute, Reader, ReplyHeader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::core::{CONN_OUTBOX_FRAMES_MAX, CoreMsg, Outgoing};
+use crate::settings::FourLetterWhitelist;
+
+/// Bytes read from the socket at a time.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// Bytes gathered into one socket write.
+const WRITE_BATCH_BYTES: usize = 256 * 1024;
+
+pub struct ConnParams {
+    pub frame_bytes_max: usize,
+    pub four_letter_words: FourLetterWhitelist,
+}
+
+pub async fn serve(
+    stream: TcpStream,
+    conn: ConnId,
+    remote: SocketAddr,
+    core: mpsc::Sender<CoreMsg>,
+    p: &ConnParams,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    // The first frame: a four-letter word or a ConnectRequest.
+    let first = match read_frame(&mut rd, &mut buf, true, p.frame_bytes_max).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return,
+        Err(reason) => {
+            tracing::info!(conn, %remote, %reason, "closing connection");
+            return;
+        }
+    };
+    let req = match first {
+        Frame::FourLetterWord { word, arg } => {
+            four_letter(&mut wr, word, arg, &core, &p.four_letter_words).await;
+            return;
+        }
+        Frame::Packet(payload) => {
+            match ConnectRequest::decode(&mut Reader::new(payload, p.frame_bytes_max)) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::info!(conn, %remote, error = %e, "malformed connect request; closing connection");
+                    return;
+                }
+            }
+        }
+    };
+    let (out_tx, out_rx) = mpsc::channel(CONN_OUTBOX_FRAMES_MAX);
+    if core.send(CoreMsg::Accepted { conn, remote, out: out_tx.clone() }).await.is_err()
+        || core.send(CoreMsg::Connect { conn, req }).await.is_err()
+    {
+        return;
+    }
+    let mut writer = tokio::spawn(write_loop(wr, out_rx));
+    tokio::select! {
+        reason = read_loop(&mut rd, &mut buf, conn, &core, &out_tx, p.frame_bytes_max) => {
+            if let Some(reason) = reason {
+                tracing::info!(conn, %remote, %reason, "closing connection");
+            }
+            writer.abort();
+        }
+        _ = &mut writer => {}
+    }
+    let _ = core.send(CoreMsg::Closed { conn }).await;
+}
+
+/// Reads requests until the peer goes away (`None`) or sends something bad (`Some(reason)`).
+async fn read_loop(
+    rd: &mut OwnedReadHalf,
+    buf: &mut BytesMut,
+    conn: ConnId,
+    core: &mpsc::Sender<CoreMsg>,
+    out: &mpsc::Sender<Outgoing>,
+    frame_bytes_max: usize,
+) -> Option<String> {
+    loop {
+        let payload = match read_frame(rd, buf, false, frame_bytes_max).await {
+            Ok(Some(Frame::Packet(p))) => p,
+            Ok(Some(Frame::FourLetterWord { .. })) => return Some("unexpected four-letter word".into()),
+            Ok(None) => return None,
+            Err(reason) => return Some(reason),
+        };
+        match decode_request_frame(payload.clone(), frame_bytes_max) {
+            Ok((header, req)) => {
+                if core.send(CoreMsg::Request { conn, xid: header.xid, req }).await.is_err() {
+                    return Some("server shutting down".into());
+                }
+            }
+            Err(RequestError::UnknownOp(code)) => {
+                // UnimplementedRequestProcessor: answer Unimplemented, then close.
+                let mut r = Reader::new(payload, frame_bytes_max);
+                let xid = r.read_i32().unwrap_or(0);
+                let header = ReplyHeader { xid, zxid: -1, err: rzk_proto::ErrorCode::Unimplemented.code() };
+                let mut b = BytesMut::new();
+                b.extend_from_slice(&20i32.to_be_bytes());
+                header.encode(&mut b);
+                let _ = out.send(Outgoing::Frame(b.freeze())).await;
+                let _ = out.send(Outgoing::Close).await;
+                let name = op::name(code);
+                return Some(format!("unknown opcode {code} ({name})"));
+            }
+            Err(e) => return Some(e.to_string()),
+        }
+    }
+}
+
+async fn read_frame(
+    rd: &mut OwnedReadHalf,
+    buf: &mut BytesMut,
+    first: bool,
+    frame_bytes_max: usize,
+) -> Result<Option<Frame>, String> {
+    loop {
+        match take_frame(buf, first, frame_bytes_max) {
+            Ok(Some(f)) => return Ok(Some(f)),
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(READ_CHUNK_BYTES);
+        }
+        match rd.read_buf(buf).await {
+            Ok(0) => {
+                return if buf.is_empty() { Ok(None) } else { Err("connection closed mid-frame".into()) };
+            }
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
+    let mut batch = BytesMut::with_capacity(WRITE_BATCH_BYTES);
+    while let Some(first) = rx.recv().await {
+        let mut close = false;
+        let mut next = Some(first);
+        while let Some(o) = next.take() {
+            match o {
+                Outgoing::Frame(f) => batch.extend_from_slice(&f),
+                Outgoing::Close => {
+                    close = true;
+                    break;
+                }
+            }
+            if batch.len() >= WRITE_BATCH_BYTES {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        while batch.has_remaining() {
+            match wr.write_buf(&mut batch).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+        batch.clear();
+        if close {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}
+
+async fn four_letter(
+    wr: &mut OwnedWriteHalf,
+    word: [u8; 4],
+    arg: Option<i64>,
+    core: &mpsc::Sender<CoreMsg>,
+    whitelist: &FourLetterWhitelist,
+) {
+    let name = String::from_utf8_lossy(&word).into_owned();
+    let text = if word == rzk_proto::frame::TELNET_CLOSE {
+        String::new()
+    } else if !whitelist.allows(&name) {
+        format!("{name} is not executed because it is not in the whitelist.\n")
+    } else {
+        let (tx, rx) = oneshot::channel();
+        if core.send(CoreMsg::FourLetter { word, arg, reply: tx }).await.is_err() {
+            return;
+        }
+        rx.await.unwrap_or_default()
+    };
+    let _ = wr.write_all(text.as_bytes()).await;
+    let _ = wr.shutdown().await;
+}

@@ -1,0 +1,96 @@
+//! Turns the validated `zoo.cfg` ([`rzk_config::Config`]) into the shell's [`Settings`].
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+
+use rzk_config::{Config, FourLetterWords};
+use rzk_node::NodeConfig;
+use rzk_node::auth::AuthConfig;
+
+use crate::settings::{FourLetterWhitelist, Settings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("no clientPort configured (and no client address in this server's server.N line)")]
+    NoClientPort,
+    #[error("cannot resolve clientPortAddress {0}")]
+    Resolve(String),
+    #[error("rzk does not run ensembles yet: this zoo.cfg configures a quorum (server.N lines)")]
+    Quorum,
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Result<Settings, SettingsError> {
+        if c.is_distributed() {
+            return Err(SettingsError::Quorum);
+        }
+        let hp = c.client_address.as_ref().ok_or(SettingsError::NoClientPort)?;
+        let client_addr = if hp.host.is_empty() || hp.host == "0.0.0.0" {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), hp.port)
+        } else {
+            (hp.host.as_str(), hp.port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or_else(|| SettingsError::Resolve(hp.host.clone()))?
+        };
+        let four_letter_words = match &c.four_letter_words {
+            FourLetterWords::All => FourLetterWhitelist::All,
+            FourLetterWords::Only(set) => FourLetterWhitelist::Only(set.iter().cloned().collect()),
+        };
+        let node = NodeConfig {
+            server_id: c.server_id.map(|s| s.0).unwrap_or(0),
+            tick_time_ms: c.tick_time_ms as i64,
+            min_session_timeout_ms: c.min_session_timeout_ms,
+            max_session_timeout_ms: c.max_session_timeout_ms,
+            extended_types: c.extended_types_enabled,
+            enforce_quota: c.enforce_quota,
+            reconfig_enabled: c.reconfig_enabled,
+            close_session_txn: c.close_session_txn_enabled,
+            digest_enabled: c.digest_enabled,
+            container_check_interval_ms: c.container_check_interval_ms as i64,
+            container_max_per_minute: c.container_max_per_minute as i64,
+            container_max_never_used_ms: c.container_max_never_used_interval_ms,
+            auth: AuthConfig {
+                super_digest: c.super_digest.clone(),
+                skip_acl: c.skip_acl,
+                digest_enabled: c.digest_auth_enabled,
+            },
+        };
+        let conf_lines = vec![
+            ("clientPort".to_owned(), hp.port.to_string()),
+            (
+                "secureClientPort".to_owned(),
+                c.secure_client_address.as_ref().map_or(-1, |a| a.port as i32).to_string(),
+            ),
+            ("dataDir".to_owned(), absolute(&c.data_dir)),
+            ("dataLogDir".to_owned(), absolute(&c.data_log_dir)),
+            ("tickTime".to_owned(), c.tick_time_ms.to_string()),
+            ("maxClientCnxns".to_owned(), c.max_client_cnxns.to_string()),
+            ("minSessionTimeout".to_owned(), c.min_session_timeout_ms.to_string()),
+            ("maxSessionTimeout".to_owned(), c.max_session_timeout_ms.to_string()),
+            ("clientPortListenBacklog".to_owned(), c.client_port_listen_backlog.to_string()),
+            ("serverId".to_owned(), c.server_id.map(|s| s.0).unwrap_or(0).to_string()),
+        ];
+        Ok(Settings {
+            client_addr,
+            data_dir: c.data_dir.clone(),
+            data_log_dir: c.data_log_dir.clone(),
+            frame_bytes_max: c.jute_maxbuffer_bytes as usize,
+            max_client_cnxns: c.max_client_cnxns.max(0) as usize,
+            max_cnxns: c.max_cnxns as usize,
+            listen_backlog: c.client_port_listen_backlog,
+            four_letter_words,
+            prealloc_bytes: c.pre_alloc_size_bytes,
+            force_sync: c.force_sync,
+            fsync_warning_ms: c.fsync_warning_threshold_ms.max(0) as u64,
+            outstanding_requests_max: c.global_outstanding_limit.max(1) as usize,
+            read_only_mode_enabled: c.read_only_mode_enabled,
+            conf_lines,
+            node,
+        })
+    }
+}
+
+fn absolute(p: &std::path::Path) -> String {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned()).join("version-2").display().to_string()
+}

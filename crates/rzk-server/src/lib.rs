@@ -1,0 +1,19 @@
+//! rzk-server: the tokio shell around the pure core.
+//!
+//! The outer stages of the one-way flow live here: bytes from sockets are framed and decoded
+//! (`conn`), handed to the single core task that owns the node (`core`), txns go to the log
+//! thread for group commit (`log_thread`), and replies and watch events go back out through each
+//! connection's writer. Start-up order and the accept loop are in `server`.
+
+pub mod conn;
+pub mod core;
+pub mod four_letter;
+pub mod from_config;
+pub mod log_thread;
+pub mod restore;
+pub mod server;
+pub mod settings;
+pub mod stats;
+
+pub use server::{ServerHandle, StartError, start};
+pub use settings::{FourLetterWhitelist, Settings};

@@ -1,0 +1,181 @@
+//! Start-up and the accept loop, in the order the seed documents give for the standalone path
+//! (`ZooKeeperServerMain.runFromConfig`): bind the client port, load the database, start the
+//! request pipeline (core loop and log thread), then accept connections.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rzk_node::Node;
+use rzk_storage::FileTxnLog;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::conn::{self, ConnParams};
+use crate::core::{Core, CoreMsg, wall_ms};
+use crate::log_thread;
+use crate::restore::restore;
+use crate::settings::Settings;
+
+/// Messages waiting for the core before senders have to wait.
+pub const CORE_INBOX_MSGS_MAX: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot bind the client port {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot load the database: {0}")]
+    Restore(#[from] crate::restore::RestoreError),
+    #[error("cannot open the transaction log: {0}")]
+    Log(#[from] rzk_storage::LogError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running server.
+pub struct ServerHandle {
+    pub local_addr: SocketAddr,
+    core_tx: mpsc::Sender<CoreMsg>,
+    done: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+impl ServerHandle {
+    /// Stops the core; connections end with it.
+    pub async fn shutdown(self) -> Result<(), String> {
+        let _ = self.core_tx.send(CoreMsg::Shutdown).await;
+        self.done.await.map_err(|e| e.to_string())?
+    }
+
+    /// Waits until the server stops by itself (a storage failure).
+    pub async fn wait(self) -> Result<(), String> {
+        self.done.await.map_err(|e| e.to_string())?
+    }
+}
+
+fn bind(settings: &Settings) -> Result<TcpListener, StartError> {
+    let addr = settings.client_addr;
+    let err = |source| StartError::Bind { addr, source };
+    let socket =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
+            .map_err(err)?;
+    socket.set_reuseaddr(true).map_err(err)?;
+    socket.bind(addr).map_err(err)?;
+    let backlog = if settings.listen_backlog > 0 { settings.listen_backlog as u32 } else { 1024 };
+    socket.listen(backlog).map_err(err)
+}
+
+/// Binds, loads the database and starts serving. Returns once clients can connect.
+pub async fn start(settings: Settings) -> Result<ServerHandle, StartError> {
+    let listener = bind(&settings)?;
+    let local_addr = listener.local_addr()?;
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let t = std::time::Instant::now();
+    let (tree, replayed) = restore(&settings.data_log_dir, settings.node.extended_types)?;
+    tracing::info!(
+        txns = replayed,
+        zxid = %format!("0x{:x}", tree.last_processed_zxid),
+        ms = t.elapsed().as_millis() as u64,
+        "database loaded"
+    );
+    let log = FileTxnLog::open(&settings.data_log_dir, settings.prealloc_bytes, settings.force_sync)?;
+
+    let (core_tx, core_rx) = mpsc::channel(CORE_INBOX_MSGS_MAX);
+    let (log_tx, log_rx) = std::sync::mpsc::channel();
+    log_thread::spawn(log, log_rx, core_tx.clone(), settings.fsync_warning_ms)?;
+    let node = Node::new(settings.node.clone(), tree, 0, wall_ms());
+    let core = Core::new(node, settings.clone(), log_tx);
+    let done = tokio::spawn(core.run(core_rx));
+
+    let params = Arc::new(ConnParams {
+        frame_bytes_max: settings.frame_bytes_max,
+        four_letter_words: settings.four_letter_words.clone(),
+    });
+    tokio::spawn(accept_loop(
+        listener,
+        core_tx.clone(),
+        params,
+        settings.max_client_cnxns,
+        settings.max_cnxns,
+    ));
+    tracing::info!(addr = %local_addr, "serving clients");
+    Ok(ServerHandle { local_addr, core_tx, done })
+}
+
+/// Live connections per client address and in total, for maxClientCnxns and maxCnxns.
+#[derive(Default)]
+struct ConnCounts {
+    per_ip: HashMap<IpAddr, usize>,
+    total: usize,
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    core: mpsc::Sender<CoreMsg>,
+    params: Arc<ConnParams>,
+    per_ip_max: usize,
+    total_max: usize,
+) {
+    let counts = Arc::new(Mutex::new(ConnCounts::default()));
+    let next_conn = AtomicU64::new(1);
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if core.is_closed() {
+            return;
+        }
+        if !admit(&counts, remote.ip(), per_ip_max, total_max) {
+            continue;
+        }
+        let conn = next_conn.fetch_add(1, Ordering::Relaxed);
+        let (core, params, counts) = (core.clone(), params.clone(), counts.clone());
+        tokio::spawn(async move {
+            serve_counted(stream, conn, remote, core, &params).await;
+            release(&counts, remote.ip());
+        });
+    }
+}
+
+async fn serve_counted(
+    stream: TcpStream,
+    conn: u64,
+    remote: SocketAddr,
+    core: mpsc::Sender<CoreMsg>,
+    p: &ConnParams,
+) {
+    conn::serve(stream, conn, remote, core, p).await;
+}
+
+fn admit(counts: &Mutex<ConnCounts>, ip: IpAddr, per_ip_max: usize, total_max: usize) -> bool {
+    let Ok(mut c) = counts.lock() else { return false };
+    let mine = c.per_ip.get(&ip).copied().unwrap_or(0);
+    if per_ip_max > 0 && mine >= per_ip_max {
+        tracing::warn!(%ip, max = per_ip_max, "Too many connections from {ip} - max is {per_ip_max}");
+        return false;
+    }
+    if total_max > 0 && c.total >= total_max {
+        tracing::warn!(max = total_max, "too many connections in total; refusing one");
+        return false;
+    }
+    *c.per_ip.entry(ip).or_insert(0) += 1;
+    c.total += 1;
+    true
+}
+
+fn release(counts: &Mutex<ConnCounts>, ip: IpAddr) {
+    if let Ok(mut c) = counts.lock() {
+        c.total = c.total.saturating_sub(1);
+        if let Some(n) = c.per_ip.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                c.per_ip.remove(&ip);
+            }
+        }
+    }
+}

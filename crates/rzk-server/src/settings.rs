@@ -1,0 +1,75 @@
+//! What the shell needs from the validated configuration, in one place. Built from the
+//! `rzk_config::Config` by [`Settings::from_config`]; tests build it directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use rzk_node::NodeConfig;
+
+/// Which four-letter words are served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FourLetterWhitelist {
+    All,
+    Only(Vec<String>),
+}
+
+impl FourLetterWhitelist {
+    pub fn allows(&self, word: &str) -> bool {
+        match self {
+            FourLetterWhitelist::All => true,
+            FourLetterWhitelist::Only(words) => words.iter().any(|w| w == word),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub client_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub data_log_dir: PathBuf,
+    /// `jute.maxbuffer`: the largest frame a client may send.
+    pub frame_bytes_max: usize,
+    /// `maxClientCnxns`: connections per client IP (0 = unlimited).
+    pub max_client_cnxns: usize,
+    /// `maxCnxns`: connections in total (0 = unlimited).
+    pub max_cnxns: usize,
+    /// `clientPortListenBacklog` (−1: the OS default).
+    pub listen_backlog: i32,
+    pub four_letter_words: FourLetterWhitelist,
+    /// `preAllocSize` of the txn log.
+    pub prealloc_bytes: u64,
+    /// `forceSync`: fsync the log before acknowledging.
+    pub force_sync: bool,
+    /// `fsync.warningthresholdms`.
+    pub fsync_warning_ms: u64,
+    /// `globalOutstandingLimit`: requests in the pipeline before reading pauses.
+    pub outstanding_requests_max: usize,
+    /// `readonlymode.enabled` (answered by `isro`).
+    pub read_only_mode_enabled: bool,
+    /// The text `conf` and `envi` print for the configuration (key=value lines).
+    pub conf_lines: Vec<(String, String)>,
+    pub node: NodeConfig,
+}
+
+impl Settings {
+    /// Defaults matching the embedded default config (standalone on 127.0.0.1:2181).
+    pub fn for_test(data_dir: PathBuf, client_addr: SocketAddr) -> Settings {
+        Settings {
+            client_addr,
+            data_log_dir: data_dir.clone(),
+            data_dir,
+            frame_bytes_max: 0xfffff,
+            max_client_cnxns: 60,
+            max_cnxns: 0,
+            listen_backlog: -1,
+            four_letter_words: FourLetterWhitelist::All,
+            prealloc_bytes: 64 * 1024 * 1024,
+            force_sync: true,
+            fsync_warning_ms: 1000,
+            outstanding_requests_max: 1000,
+            read_only_mode_enabled: false,
+            conf_lines: Vec::new(),
+            node: NodeConfig::default(),
+        }
+    }
+}
