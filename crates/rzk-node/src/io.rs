@@ -19,6 +19,9 @@ pub enum Input {
     Connect { conn: ConnId, req: ConnectRequest },
     /// A request with its xid.
     Request { conn: ConnId, xid: i32, req: Request },
+    /// A request whose body could not be decoded (ZooKeeper answers MarshallingError, and a
+    /// malformed write still becomes an error txn that consumes a zxid).
+    Malformed { conn: ConnId, xid: i32, op: i32 },
     /// The connection is gone.
     Closed { conn: ConnId },
     /// The txn log is durable up to and including this zxid.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod changes;
 pub mod containers;
 pub mod io;
+pub mod java_hash;
 pub mod java_random;
 pub mod node;
 pub mod prep;

@@ -79,8 +79,37 @@ struct Conn {
 /// A request of a session waiting for the session's earlier writes.
 #[derive(Debug)]
 enum Queued {
-    Write { zxid: i64 },
-    Read { conn: ConnId, xid: i32, req: Request, ids: Vec<Id> },
+    Write {
+        zxid: i64,
+    },
+    Read {
+        conn: ConnId,
+        xid: i32,
+        req: Request,
+        ids: Vec<Id>,
+    },
+    /// A read that failed to deserialize.
+    Malformed {
+        conn: ConnId,
+        xid: i32,
+    },
+}
+
+/// Opcodes PrepRequestProcessor turns into txns (so a malformed one still consumes a zxid).
+fn is_write_op(opcode: i32) -> bool {
+    matches!(
+        opcode,
+        op::CREATE
+            | op::DELETE
+            | op::SET_DATA
+            | op::SET_ACL
+            | op::CHECK
+            | op::MULTI
+            | op::CREATE2
+            | op::CREATE_CONTAINER
+            | op::DELETE_CONTAINER
+            | op::CREATE_TTL
+    )
 }
 
 #[derive(Debug)]
@@ -190,6 +219,7 @@ impl Node {
             }
             Input::Connect { conn, req } => self.connect(conn, req),
             Input::Request { conn, xid, req } => self.request(conn, xid, req),
+            Input::Malformed { conn, xid, op } => self.malformed(conn, xid, op),
             Input::Closed { conn } => self.closed(conn),
             Input::Persisted { through } => self.persisted(through),
         }
@@ -258,6 +288,14 @@ impl Node {
             return;
         }
         let id = req.session_id;
+        // ZooKeeper closes the session's current connection (CLIENT_RECONNECT) before it checks
+        // the password (processConnectRequest → reopenSession).
+        if let Some(old) = self.sessions.get(id).and_then(|s| s.conn)
+            && old != conn
+        {
+            self.detach(old);
+            self.out(old, ClientOut::Close { reason: "session moved to a new connection" });
+        }
         let valid =
             req.passwd[..] == session_password(id)[..] && self.sessions.touch(id, timeout, self.elapsed_ms);
         if !valid {
@@ -272,13 +310,6 @@ impl Node {
             self.out(conn, ClientOut::ConnectResponse(resp));
             self.out(conn, ClientOut::Close { reason: "invalid session" });
             return;
-        }
-        // A session lives on one connection: the old one is closed (CLIENT_RECONNECT).
-        if let Some(old) = self.sessions.get(id).and_then(|s| s.conn)
-            && old != conn
-        {
-            self.detach(old);
-            self.out(old, ClientOut::Close { reason: "session moved to a new connection" });
         }
         self.attach(conn, id);
         let resp = ConnectResponse {
@@ -356,6 +387,30 @@ impl Node {
                     q.push_back(Queued::Read { conn, xid, req: r, ids });
                 }
             }
+        }
+    }
+
+    /// A request that failed to deserialize: writes become MarshallingError txns (prep fails
+    /// after it took a zxid), reads get MarshallingError from the final stage.
+    fn malformed(&mut self, conn: ConnId, xid: i32, opcode: i32) {
+        let Some(session) = self.conns.get(&conn).and_then(|c| c.session) else {
+            self.out(conn, ClientOut::Close { reason: "request before connect" });
+            return;
+        };
+        self.sessions.touch_current(session, self.elapsed_ms);
+        tracing::warn!(conn, op = op::name(opcode), "cannot deserialize request; answering MarshallingError");
+        let err = ErrorCode::MarshallingError.code();
+        if is_write_op(opcode) {
+            let origin = Origin::Client { conn, xid, req_op: "NA", close: false };
+            self.log_txn(session, xid, op::ERROR, TxnBody::Error(ErrorTxn { err }), None, origin);
+            return;
+        }
+        let q = self.queues.entry(session).or_default();
+        if q.is_empty() {
+            let header = ReplyHeader { xid, zxid: self.tree.last_processed_zxid, err };
+            self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: "NA" });
+        } else {
+            q.push_back(Queued::Malformed { conn, xid });
         }
     }
 
@@ -504,7 +559,12 @@ impl Node {
         let zxid = self.tree.last_processed_zxid;
         match f.origin {
             Origin::Client { conn, xid, req_op, close } => {
-                if self.conns.contains_key(&conn) {
+                if self.conns.contains_key(&conn) && rc.txn_type == op::CHECK && rc.err == 0 {
+                    // A successful check outside a multi: ZooKeeper answers SetDataResponse(null),
+                    // fails to serialize it and drops the connection; the client sees a close.
+                    self.detach(conn);
+                    self.out(conn, ClientOut::Close { reason: "check outside multi" });
+                } else if self.conns.contains_key(&conn) {
                     let (err, body) = reply_for(&rc);
                     let header = ReplyHeader { xid, zxid, err };
                     self.out(conn, ClientOut::Reply { header, body, op: req_op });
@@ -543,6 +603,11 @@ impl Node {
             match q.pop_front() {
                 Some(Queued::Read { conn, xid, req, ids }) => {
                     self.answer_read(conn, session, xid, &req, &ids)
+                }
+                Some(Queued::Malformed { conn, xid }) => {
+                    let err = ErrorCode::MarshallingError.code();
+                    let header = ReplyHeader { xid, zxid: self.tree.last_processed_zxid, err };
+                    self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: "NA" });
                 }
                 Some(w @ Queued::Write { .. }) => {
                     q.push_front(w);

@@ -151,7 +151,10 @@ impl Reads<'_> {
                     Err(ErrorCode::NoWatcher)
                 }
             }
-            Request::WhoAmI => Ok(Response::WhoAmI(WhoAmIResponse { client_info: client_infos(self.ids) })),
+            Request::WhoAmI => {
+                let ids = crate::java_hash::chm_order(self.ids);
+                Ok(Response::WhoAmI(WhoAmIResponse { client_info: client_infos(&ids) }))
+            }
             Request::GetEphemerals(r) => {
                 let all = self.tree.ephemerals(self.session_id);
                 let prefix = r.prefix_path.trim();
@@ -164,13 +167,15 @@ impl Reads<'_> {
             }
             Request::MultiRead(ops) => {
                 let mut results = Vec::with_capacity(ops.len());
+                // MultiOperationRecord rebuilds these ops without their watch flag, so a multiRead
+                // never sets watches (ZooKeeper 3.8).
                 for sub in ops {
                     let res = match sub {
                         Request::GetChildren(r) => {
-                            self.get_children(&r.path, r.watch).map(MultiResult::GetChildren)
+                            self.get_children(&r.path, false).map(MultiResult::GetChildren)
                         }
                         Request::GetData(r) => self
-                            .get_data(&r.path, r.watch)
+                            .get_data(&r.path, false)
                             .map(|(data, stat)| MultiResult::GetData { data, stat }),
                         // "Invalid type of readOp": the whole request fails to marshal.
                         _ => return Err(ErrorCode::MarshallingError),

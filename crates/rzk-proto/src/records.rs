@@ -80,9 +80,9 @@ jute_record! {
         pub cur_config_id: i64,
     }
     pub struct SetDataResponse { pub stat: Stat }
-    pub struct GetSaslRequest { pub token: Bytes }
-    pub struct SetSaslRequest { pub token: Bytes }
-    pub struct SetSaslResponse { pub token: Bytes }
+    pub struct GetSaslRequest { pub token: Option<Bytes> }
+    pub struct SetSaslRequest { pub token: Option<Bytes> }
+    pub struct SetSaslResponse { pub token: Option<Bytes> }
     pub struct CreateRequest {
         pub path: String,
         pub data: Option<Bytes>,

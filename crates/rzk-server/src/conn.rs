@@ -10,8 +10,8 @@ use rzk_node::ConnId;
 use rzk_proto::codes::op;
 use rzk_proto::connect::ConnectRequest;
 use rzk_proto::frame::{Frame, take_frame};
-use rzk_proto::request::{RequestError, decode_request_frame};
-use rzk_proto::{Jute, Reader, ReplyHeader};
+use rzk_proto::request::RequestError;
+use rzk_proto::{Jute, Reader, ReplyHeader, Request, RequestHeader};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -22,6 +22,8 @@ use crate::settings::FourLetterWhitelist;
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// How long a closing connection may take to flush what is queued for it.
+const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Bytes gathered into one socket write.
 const WRITE_BATCH_BYTES: usize = 256 * 1024;
 
@@ -75,8 +77,14 @@ pub async fn serve(
         reason = read_loop(&mut rd, &mut buf, conn, &core, &out_tx, p.frame_bytes_max) => {
             if let Some(reason) = reason {
                 tracing::info!(conn, %remote, %reason, "closing connection");
+                // Let the writer send what is queued (an Unimplemented reply, say) and close.
+                let _ = out_tx.try_send(Outgoing::Close);
+                if tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, &mut writer).await.is_err() {
+                    writer.abort();
+                }
+            } else {
+                writer.abort();
             }
-            writer.abort();
         }
         _ = &mut writer => {}
     }
@@ -99,26 +107,35 @@ async fn read_loop(
             Ok(None) => return None,
             Err(reason) => return Some(reason),
         };
-        match decode_request_frame(payload.clone(), frame_bytes_max) {
-            Ok((header, req)) => {
-                if core.send(CoreMsg::Request { conn, xid: header.xid, req }).await.is_err() {
-                    return Some("server shutting down".into());
-                }
-            }
+        let mut r = Reader::new(payload, frame_bytes_max);
+        let header = match RequestHeader::decode(&mut r) {
+            Ok(h) => h,
+            Err(e) => return Some(format!("malformed request header: {e}")),
+        };
+        let msg = match Request::decode(header.op_type, &mut r) {
+            Ok(req) => CoreMsg::Request { conn, xid: header.xid, req },
             Err(RequestError::UnknownOp(code)) => {
                 // UnimplementedRequestProcessor: answer Unimplemented, then close.
-                let mut r = Reader::new(payload, frame_bytes_max);
-                let xid = r.read_i32().unwrap_or(0);
-                let header = ReplyHeader { xid, zxid: -1, err: rzk_proto::ErrorCode::Unimplemented.code() };
+                let reply = ReplyHeader {
+                    xid: header.xid,
+                    zxid: -1,
+                    err: rzk_proto::ErrorCode::Unimplemented.code(),
+                };
                 let mut b = BytesMut::new();
-                b.extend_from_slice(&20i32.to_be_bytes());
-                header.encode(&mut b);
+                b.extend_from_slice(&16i32.to_be_bytes());
+                reply.encode(&mut b);
                 let _ = out.send(Outgoing::Frame(b.freeze())).await;
                 let _ = out.send(Outgoing::Close).await;
-                let name = op::name(code);
-                return Some(format!("unknown opcode {code} ({name})"));
+                return Some(format!("unknown opcode {code}"));
             }
-            Err(e) => return Some(e.to_string()),
+            // Auth and SASL packets are read by the connection itself; a bad one closes it.
+            Err(e) if header.op_type == op::AUTH || header.op_type == op::SASL => {
+                return Some(format!("malformed {} packet: {e}", op::name(header.op_type)));
+            }
+            Err(_) => CoreMsg::Malformed { conn, xid: header.xid, op: header.op_type },
+        };
+        if core.send(msg).await.is_err() {
+            return Some("server shutting down".into());
         }
     }
 }

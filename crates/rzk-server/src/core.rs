@@ -36,6 +36,7 @@ pub enum CoreMsg {
     Accepted { conn: ConnId, remote: SocketAddr, out: mpsc::Sender<Outgoing> },
     Connect { conn: ConnId, req: ConnectRequest },
     Request { conn: ConnId, xid: i32, req: Request },
+    Malformed { conn: ConnId, xid: i32, op: i32 },
     Closed { conn: ConnId },
     Persisted { through: i64, txns: usize, fsync_ms: u64 },
     StorageFailed(String),
@@ -141,6 +142,14 @@ impl Core {
                     h.stats.pending.push_back((xid, Instant::now()));
                 }
                 self.node.step(Input::Request { conn, xid, req });
+            }
+            CoreMsg::Malformed { conn, xid, op } => {
+                self.shell.stats.packets_received += 1;
+                if let Some(h) = self.shell.conns.get_mut(&conn) {
+                    h.stats.received += 1;
+                    h.stats.pending.push_back((xid, Instant::now()));
+                }
+                self.node.step(Input::Malformed { conn, xid, op });
             }
             CoreMsg::Closed { conn } => {
                 self.shell.conns.remove(&conn);
