@@ -29,7 +29,8 @@ impl ZkHelper {
     fn children(&self, dir: &str) -> Vec<String> {
         let client = self.client.lock().ok().and_then(|c| c.clone());
         let Some(zk) = client else { return Vec::new() };
-        let fut = tokio::time::timeout(CHILDREN_TIMEOUT, async move { zk.get_children(dir, false).await });
+        // The timer must be made inside the runtime: build it in the future block_on runs.
+        let fut = async move { tokio::time::timeout(CHILDREN_TIMEOUT, zk.get_children(dir, false)).await };
         match self.runtime.block_on(fut) {
             Ok(Ok(c)) => c,
             _ => Vec::new(),
@@ -56,7 +57,12 @@ pub fn complete_line(buffer: &str, children: impl FnOnce(&str) -> Vec<String>) -
 impl Completer for ZkHelper {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
         let buffer = line.get(..pos).unwrap_or(line);
         Ok(complete_line(buffer, |dir| self.children(dir)))
     }
@@ -76,7 +82,18 @@ mod tests {
     #[test]
     fn completes_commands_and_paths() {
         let (start, c) = complete_line("get", |_| Vec::new());
-        assert_eq!((start, c), (0, vec!["get".to_owned(), "getAcl".into(), "getAllChildrenNumber".into(), "getEphemerals".into()]));
+        assert_eq!(
+            (start, c),
+            (
+                0,
+                vec![
+                    "get".to_owned(),
+                    "getAcl".into(),
+                    "getAllChildrenNumber".into(),
+                    "getEphemerals".into()
+                ]
+            )
+        );
         let kids = |d: &str| {
             assert_eq!(d, "/app");
             vec!["beta".to_owned(), "alpha".into(), "alps".into()]

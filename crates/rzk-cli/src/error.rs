@@ -38,12 +38,15 @@ impl CliError {
             Some(ErrorCode::BadArguments) => format!("Arguments are not valid : {path}"),
             Some(ErrorCode::BadVersion) => format!("version No is not valid : {path}"),
             Some(ErrorCode::ReconfigInProgress) => {
-                "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)".to_owned()
+                "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)"
+                    .to_owned()
             }
-            Some(ErrorCode::NewConfigNoQuorum) => "No quorum of new config is connected and up-to-date with the \
+            Some(ErrorCode::NewConfigNoQuorum) => {
+                "No quorum of new config is connected and up-to-date with the \
                  leader of last commmitted config - try invoking reconfiguration after new servers are \
                  connected and synced"
-                .to_owned(),
+                    .to_owned()
+            }
             Some(ErrorCode::QuotaExceeded) => format!("Quota has exceeded : {path}"),
             _ => e.to_string(),
         };

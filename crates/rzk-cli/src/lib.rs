@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{Config, Editor};
+use rustyline::{CompletionType, Config, Editor};
 
 pub use error::CliError;
 pub use options::{MainOptions, parse_main};
@@ -109,7 +109,11 @@ fn history_path() -> Option<PathBuf> {
 
 /// The rustyline loop: prompt, history, completion; ends on quit, Ctrl-D or Ctrl-C.
 fn interactive(rt: &tokio::runtime::Runtime, shell: &mut Shell) -> anyhow::Result<()> {
-    let config = Config::builder().max_history_size(HISTORY_LINES_MAX)?.auto_add_history(true).build();
+    let config = Config::builder()
+        .max_history_size(HISTORY_LINES_MAX)?
+        .auto_add_history(true)
+        .completion_type(CompletionType::List)
+        .build();
     let mut rl: Editor<complete::ZkHelper, DefaultHistory> = Editor::with_config(config)?;
     let current = Arc::new(Mutex::new(shell.client().cloned()));
     rl.set_helper(Some(complete::ZkHelper { client: current.clone(), runtime: rt.handle().clone() }));

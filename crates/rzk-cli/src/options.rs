@@ -31,7 +31,8 @@ pub fn parse_main(args: &[String]) -> Result<MainOptions, String> {
     let mut o = MainOptions::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or(format!("Error: no argument found for option {name}"));
+        let mut value =
+            |name: &str| it.next().cloned().ok_or(format!("Error: no argument found for option {name}"));
         match a.as_str() {
             "-server" => o.server = value(a)?,
             "-timeout" => o.timeout_ms = value(a)?,

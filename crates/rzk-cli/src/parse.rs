@@ -239,6 +239,8 @@ mod tests {
             parse(&specs, &g, &w("setquota /a")).unwrap_err(),
             "org.apache.commons.cli.MissingOptionException: Missing required option: [-n num soft quota, -b bytes soft quota]"
         );
-        assert!(parse(&specs, &g, &w("setquota -n 1 -b 2 /a")).unwrap_err().contains("AlreadySelectedException"));
+        assert!(
+            parse(&specs, &g, &w("setquota -n 1 -b 2 /a")).unwrap_err().contains("AlreadySelectedException")
+        );
     }
 }

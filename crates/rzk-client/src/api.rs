@@ -70,10 +70,19 @@ impl Client {
         let data = data.map(Bytes::copy_from_slice);
         let sp = self.server_path(path);
         let req = match ttl_ms {
-            Some(ttl) => Request::CreateTtl(CreateTtlRequest { path: sp, data, acl: acl.to_vec(), flags: mode.flag(), ttl }),
+            Some(ttl) => Request::CreateTtl(CreateTtlRequest {
+                path: sp,
+                data,
+                acl: acl.to_vec(),
+                flags: mode.flag(),
+                ttl,
+            }),
             None => {
                 let op = if mode.is_container() { op::CREATE_CONTAINER } else { op::CREATE };
-                Request::Create { op, req: CreateRequest { path: sp, data, acl: acl.to_vec(), flags: mode.flag() } }
+                Request::Create {
+                    op,
+                    req: CreateRequest { path: sp, data, acl: acl.to_vec(), flags: mode.flag() },
+                }
             }
         };
         match self.request(req, Some(path)).await? {

@@ -3,7 +3,9 @@
 //! reconnect), feeds the session every frame, timer tick and caller command, writes what the
 //! session emits, and hands completions to callers (oneshot) and events to subscribers
 //! (broadcast). Callers talk to it over a bounded command channel, which it stops reading while
-//! the session has `requests_in_flight_max` requests outstanding.
+//! a connected session has `requests_in_flight_max` requests outstanding (while disconnected it
+//! keeps reading, so `close()` gets through, and the session fails the excess with
+//! ConnectionLoss).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -84,6 +86,8 @@ pub(crate) struct Driver {
     random: RandomState,
     draws: u64,
     cmds_closed: bool,
+    /// A close received while a TCP connect was in progress.
+    deferred_close: Option<Command>,
 }
 
 impl Driver {
@@ -107,6 +111,7 @@ impl Driver {
             random: RandomState::new(),
             draws: 0,
             cmds_closed: false,
+            deferred_close: None,
         }
     }
 
@@ -176,7 +181,7 @@ impl Driver {
         loop {
             tokio::select! {
                 r = &mut attempt => {
-                    return match r {
+                    let stream = match r {
                         Ok(Ok(s)) => {
                             self.server = Some(format!("{host}:{port}"));
                             Some(s)
@@ -190,9 +195,22 @@ impl Driver {
                             None
                         }
                     };
+                    // A close that came during the attempt: with a connection, the session closes
+                    // after its handshake (the server may be creating it); without, at once.
+                    if let Some(close) = self.deferred_close.take() {
+                        if stream.is_none() {
+                            self.command(Some(close));
+                        } else {
+                            self.deferred_close = Some(close);
+                        }
+                    }
+                    return stream;
                 }
-                c = self.cmds.recv(), if !self.cmds_closed => {
-                    self.command(c);
+                c = self.cmds.recv(), if !self.cmds_closed && self.deferred_close.is_none() => {
+                    match c {
+                        Some(close @ Command::Close { .. }) => self.deferred_close = Some(close),
+                        other => self.command(other),
+                    }
                     if self.session.is_done() || self.cmds_closed {
                         return None;
                     }
@@ -208,6 +226,9 @@ impl Driver {
         let (mut rd, mut wr) = stream.into_split();
         let now = self.now_ms();
         self.session.transport_up(now);
+        if let Some(close) = self.deferred_close.take() {
+            self.command(Some(close));
+        }
         self.dispatch();
         let mut inbuf = BytesMut::with_capacity(READ_BUF_BYTES);
         let mut outbuf = BytesMut::new();

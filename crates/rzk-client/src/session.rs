@@ -424,8 +424,13 @@ impl Session {
         }
         if self.phase == Phase::Up {
             self.send_queued(q, now_ms);
-        } else {
+        } else if self.can_accept() {
             self.queued.push_back(q);
+        } else {
+            // Disconnected and full: the driver keeps taking commands (so close() still works),
+            // and the excess fails as if the connection had dropped under it.
+            let code = ErrorCode::ConnectionLoss.code();
+            self.outputs.push_back(Output::Reply { tag: q.tag, result: Err(SessionError::Code(code)) });
         }
     }
 

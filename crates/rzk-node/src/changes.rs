@@ -22,14 +22,17 @@ pub struct ChangeRecord {
     pub node_digest: i64,
 }
 
+/// A record as stored: its id (to tell whether it is still the latest for its path) and itself.
+type Stored = (u64, ChangeRecord);
+
 #[derive(Debug, Default)]
 pub struct Outstanding {
-    by_path: HashMap<String, (u64, ChangeRecord)>,
+    by_path: HashMap<String, Stored>,
     /// (zxid, path, record id, tree digest after this record), in the order added.
     order: VecDeque<(i64, String, u64, i64)>,
     next_id: u64,
     /// While a multi is prepared: the records it replaced, to put back if it fails.
-    undo: Option<Vec<(String, Option<(u64, ChangeRecord)>)>>,
+    undo: Option<Vec<(String, Option<Stored>)>>,
 }
 
 fn key(path: &str) -> &str {

@@ -307,12 +307,16 @@ impl Prep<'_> {
     /// closeSession: the session's ephemerals (committed and pending) are listed in the txn and
     /// their deletions recorded.
     fn close_session(&mut self) -> TxnBody {
-        let mut es = self.tree.ephemerals(self.session_id);
+        // The order ZooKeeper lists them in: its HashSet clone, minus pending deletes, plus
+        // pending creates.
+        let mut es = self.tree.ephemerals_java_order(self.session_id);
         let (deleted, created) = self.changes.ephemeral_changes(self.session_id);
-        for d in deleted {
-            es.remove(&d);
+        es.retain(|p| !deleted.contains(p));
+        for c in created {
+            if !es.contains(&c) {
+                es.push(c);
+            }
         }
-        es.extend(created);
         for p in &es {
             if let Some(parent_path) = path::parent(p)
                 && let Ok(parent) = self.record(parent_path)

@@ -156,7 +156,7 @@ impl Reads<'_> {
                 Ok(Response::WhoAmI(WhoAmIResponse { client_info: client_infos(&ids) }))
             }
             Request::GetEphemerals(r) => {
-                let all = self.tree.ephemerals(self.session_id);
+                let all = self.tree.ephemerals_java_order(self.session_id);
                 let prefix = r.prefix_path.trim();
                 let ephemerals = if prefix.is_empty() || prefix == "/" {
                     all.into_iter().collect()

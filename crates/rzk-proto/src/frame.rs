@@ -35,7 +35,7 @@ pub const TELNET_CLOSE: [u8; 4] = [0xff, 0xf4, 0xff, 0xfd];
 
 /// Returns the word if `head` is a four-letter word.
 pub fn four_letter_word(head: &[u8; 4]) -> Option<[u8; 4]> {
-    if FOUR_LETTER_WORDS.iter().any(|w| *w == head) || *head == TELNET_CLOSE { Some(*head) } else { None }
+    if FOUR_LETTER_WORDS.contains(&head) || *head == TELNET_CLOSE { Some(*head) } else { None }
 }
 
 /// Takes one frame from `buf` if a whole one is there (`Ok(None)` = read more).

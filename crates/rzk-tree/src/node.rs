@@ -1,11 +1,11 @@
 //! One znode as the server keeps it (`DataNode`): data, an ACL cache reference, the persisted stat
 //! and the names of its children.
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
 use rzk_proto::codes::ephemeral_owner;
 use rzk_proto::{Stat, StatPersisted};
+
+use crate::children::Children;
 
 #[derive(Debug, Clone, Default)]
 pub struct DataNode {
@@ -14,7 +14,8 @@ pub struct DataNode {
     /// Index into the tree's ACL cache.
     pub acl: i64,
     pub stat: StatPersisted,
-    pub children: BTreeSet<Box<str>>,
+    /// Child names, in Java HashSet order (see `children`).
+    pub children: Children,
 }
 
 impl DataNode {

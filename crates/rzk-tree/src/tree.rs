@@ -12,6 +12,7 @@ use rzk_proto::txn::TxnBody;
 use rzk_proto::{Acl, ErrorCode, Stat, StatPersisted, TxnHeader, path};
 
 use crate::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID, read_acl_unsafe};
+use crate::children::Children;
 use crate::digest::{DIGEST_VERSION, node_digest};
 use crate::node::{DataNode, NodeKind, create_stat, node_kind};
 use crate::quota::{self, QuotaPaths, StatsTrack};
@@ -44,6 +45,8 @@ pub struct DataTree {
     nodes: HashMap<Box<str>, DataNode>,
     pub acls: AclCache,
     ephemerals: HashMap<i64, BTreeSet<String>>,
+    /// The same sets in Java HashSet order (what getEphemerals and closeSession txns list).
+    ephemeral_order: HashMap<i64, Children>,
     containers: BTreeSet<String>,
     ttls: BTreeSet<String>,
     quotas: QuotaPaths,
@@ -70,6 +73,7 @@ impl DataTree {
             nodes: HashMap::new(),
             acls: AclCache::default(),
             ephemerals: HashMap::new(),
+            ephemeral_order: HashMap::new(),
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
             quotas: QuotaPaths::default(),
@@ -85,13 +89,13 @@ impl DataTree {
             data: Some(Bytes::new()),
             acl: OPEN_UNSAFE_ACL_ID,
             stat: StatPersisted::default(),
-            children: BTreeSet::new(),
+            children: Children::default(),
         };
         let mut root = empty();
-        root.children.insert("zookeeper".into());
+        root.children.insert("zookeeper");
         let mut zk = empty();
-        zk.children.insert("quota".into());
-        zk.children.insert("config".into());
+        zk.children.insert("quota");
+        zk.children.insert("config");
         t.put("/", root);
         t.put(ZOOKEEPER_PATH, zk);
         t.put(quota::QUOTA_ROOT, empty());
@@ -156,7 +160,7 @@ impl DataTree {
         if let Some(parent) = path::parent(path)
             && let Some(p) = self.nodes.get_mut(parent)
         {
-            p.children.insert(path::basename(path).into());
+            p.children.insert(path::basename(path));
         }
         self.put(path, node);
     }
@@ -187,6 +191,7 @@ impl DataTree {
             }
             NodeKind::Ephemeral(owner) => {
                 self.ephemerals.entry(owner).or_default().insert(path.to_owned());
+                self.ephemeral_order.entry(owner).or_insert_with(Children::default_capacity).insert(path);
             }
             NodeKind::Persistent => {}
         }
@@ -202,6 +207,9 @@ impl DataTree {
             }
             NodeKind::Ephemeral(owner) => {
                 if let Some(set) = self.ephemerals.get_mut(&owner) {
+                    set.remove(path);
+                }
+                if let Some(set) = self.ephemeral_order.get_mut(&owner) {
                     set.remove(path);
                 }
             }
@@ -248,6 +256,14 @@ impl DataTree {
     /// The paths of a session's ephemeral nodes.
     pub fn ephemerals(&self, session: i64) -> BTreeSet<String> {
         self.ephemerals.get(&session).cloned().unwrap_or_default()
+    }
+
+    /// A session's ephemerals in the order ZooKeeper lists them (a clone of its HashSet).
+    pub fn ephemerals_java_order(&self, session: i64) -> Vec<String> {
+        self.ephemeral_order
+            .get(&session)
+            .map(|c| c.clone_order().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     pub fn ephemerals_by_session(&self) -> &HashMap<i64, BTreeSet<String>> {
@@ -462,14 +478,14 @@ impl DataTree {
                 p.stat.cversion = cv;
                 p.stat.pzxid = zxid;
             }
-            p.children.insert(child_name.into());
+            p.children.insert(child_name);
         });
         let bytes = data.as_ref().map_or(0, |d| d.len()) as i64;
         let node = DataNode {
             data,
             acl: acl_idx,
             stat: create_stat(zxid, time, ephemeral_owner),
-            children: BTreeSet::new(),
+            children: Children::default(),
         };
         let stat = self.client_stat(&node);
         self.put(path, node);
@@ -587,6 +603,7 @@ impl DataTree {
         events: &mut Vec<Fired>,
     ) {
         let mut local = self.ephemerals.remove(&session).unwrap_or_default();
+        self.ephemeral_order.remove(&session);
         if let Some(paths) = in_txn {
             for p in paths {
                 // A missing node is ignored, as ZooKeeper does for a dead session.

@@ -4,10 +4,10 @@
 //! ids, and zxids relative to the scenario's start), watch events, connect responses and whether
 //! the server closed the connection.
 //!
-//! Masked: ctime/mtime (wall clock), session ids (mapped to the scenario's session slots), zxids
-//! (relative to the last zxid before the scenario; older ones print as `old`), and the order of
-//! getChildren/getEphemerals lists (Java returns HashSet order; rzk's order is documented as
-//! sorted), which are compared as sorted lists.
+//! Masked: ctime/mtime (wall clock), session ids (mapped to the scenario's session slots) and
+//! zxids (relative to the last zxid before the scenario; older ones print as `old`). Lists of
+//! children and ephemerals are compared in the order the server sent them (rzk reproduces Java's
+//! HashSet order).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -384,8 +384,8 @@ fn describe_body(req_op: i32, err: i32, body: &Bytes, sessions: &HashMap<i64, us
             format!("data={:?} {}", g.data.as_deref().map(String::from_utf8_lossy), s(&g.stat))
         }
         Response::GetAcl(g) => format!("acl={:?} {}", g.acl, s(&g.stat)),
-        Response::GetChildren(g) => format!("children={:?}", sorted(&g.children)),
-        Response::GetChildren2(g) => format!("children={:?} {}", sorted(&g.children), s(&g.stat)),
+        Response::GetChildren(g) => format!("children={:?}", g.children),
+        Response::GetChildren2(g) => format!("children={:?} {}", g.children, s(&g.stat)),
         Response::Sync(p) => format!("sync path={}", p.path),
         Response::Multi(results) => {
             let parts: Vec<String> = results
@@ -399,23 +399,17 @@ fn describe_body(req_op: i32, err: i32, body: &Bytes, sessions: &HashMap<i64, us
                     MultiResult::GetData { data, stat } => {
                         format!("getData({:?}, {})", data.as_deref().map(String::from_utf8_lossy), s(stat))
                     }
-                    MultiResult::GetChildren(c) => format!("getChildren({:?})", sorted(c)),
+                    MultiResult::GetChildren(c) => format!("getChildren({:?})", c),
                     MultiResult::Error(e) => format!("error({e})"),
                 })
                 .collect();
             format!("multi[{}]", parts.join(", "))
         }
         Response::ErrorBody(e) => format!("errorBody({})", e.err),
-        Response::GetEphemerals(e) => format!("ephemerals={:?}", sorted(&e.ephemerals)),
+        Response::GetEphemerals(e) => format!("ephemerals={:?}", e.ephemerals),
         Response::GetAllChildrenNumber(n) => format!("count={}", n.total_number),
         Response::WhoAmI(w) => format!("whoami={:?}", w.client_info),
         Response::Sasl(t) => format!("sasl token={:?}", t.token.as_deref()),
     };
     format!("body={text}{exact}")
-}
-
-fn sorted(v: &[String]) -> Vec<String> {
-    let mut v = v.to_vec();
-    v.sort();
-    v
 }

@@ -24,7 +24,10 @@ pub struct Ctx<'a> {
 /// Every command name with its option string (`CliCommand.getOptionStr`, and the shell's own
 /// commands from `ZooKeeperMain.commandMap`).
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("addWatch", "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE"),
+    (
+        "addWatch",
+        "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE",
+    ),
     ("addauth", "scheme auth"),
     ("close", ""),
     ("config", "[-c] [-w] [-s]"),

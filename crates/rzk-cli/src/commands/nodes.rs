@@ -100,7 +100,9 @@ pub async fn delete(ctx: &Ctx<'_>, words: &[String]) -> Result<(), CliError> {
         return Err(usage_error("delete"));
     }
     if cl.args.len() > 2 {
-        ctx.out.eprintln("'delete path [version]' has been deprecated. Please use 'delete [-v version] path' instead.");
+        ctx.out.eprintln(
+            "'delete path [version]' has been deprecated. Please use 'delete [-v version] path' instead.",
+        );
     }
     let version = match cl.value('v') {
         Some(v) => parse_int(v)?,

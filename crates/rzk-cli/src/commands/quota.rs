@@ -104,9 +104,12 @@ pub async fn set_quota(ctx: &Ctx<'_>, words: &[String]) -> Result<(), CliError> 
     for k in ["count", "bytes", "countHardLimit", "byteHardLimit"] {
         quota.set(k, -1);
     }
-    for (opt, key, counted) in
-        [('n', "count", true), ('b', "bytes", false), ('N', "countHardLimit", true), ('B', "byteHardLimit", false)]
-    {
+    for (opt, key, counted) in [
+        ('n', "count", true),
+        ('b', "bytes", false),
+        ('N', "countHardLimit", true),
+        ('B', "byteHardLimit", false),
+    ] {
         let Some(v) = cl.value(opt) else { continue };
         let Ok(n) = v.parse::<i64>() else {
             ctx.out.eprintln("NumberFormatException happens when parsing the option value");
@@ -208,7 +211,10 @@ async fn check_if_child_quota(zk: &Client, path: &str) -> Result<(), CliError> {
             Err(_) => Vec::new(),
         };
         if qp != own && children.iter().any(|c| c == LIMIT_NODE) {
-            return Err(CliError::new(format!("{path} has a child {} which has a quota", trim_quota_path(&qp))));
+            return Err(CliError::new(format!(
+                "{path} has a child {} which has a quota",
+                trim_quota_path(&qp)
+            )));
         }
         Ok(())
     };
@@ -232,7 +238,10 @@ async fn check_if_parent_quota(zk: &Client, path: &str) -> Result<(), CliError> 
             return Ok(());
         }
         if qp != quota_path(path) && children.iter().any(|c| c == LIMIT_NODE) {
-            return Err(CliError::new(format!("{path} has a parent {} which has a quota", trim_quota_path(&qp))));
+            return Err(CliError::new(format!(
+                "{path} has a parent {} which has a quota",
+                trim_quota_path(&qp)
+            )));
         }
     }
     Ok(())

@@ -8,10 +8,12 @@ use crate::error::CliError;
 use crate::format::{java_list, java_utf8, print_stat};
 use crate::parse::{CommandLine, OptSpec, flag};
 
-const LS_OPTS: [OptSpec; 4] = [flag('?', "help"), flag('s', "stat"), flag('w', "watch"), flag('R', "recurse")];
+const LS_OPTS: [OptSpec; 4] =
+    [flag('?', "help"), flag('s', "stat"), flag('w', "watch"), flag('R', "recurse")];
 const GET_OPTS: [OptSpec; 2] = [flag('s', "stats"), flag('w', "watch")];
 const STAT_OPTS: [OptSpec; 1] = [flag('w', "watch")];
-const CONFIG_OPTS: [OptSpec; 3] = [flag('s', "stats"), flag('w', "watch"), flag('c', "client connection string")];
+const CONFIG_OPTS: [OptSpec; 3] =
+    [flag('s', "stats"), flag('w', "watch"), flag('c', "client connection string")];
 
 /// The old `cmd path watch` form: the third word becomes `-w` (whatever it was), as
 /// `retainCompatibility` does in ls, get and stat.
@@ -188,7 +190,8 @@ mod tests {
 
     #[test]
     fn client_config() {
-        let cfg = "server.1=a:2888:3888:participant;0.0.0.0:2181\nserver.2=b:2888:3888;2182\nversion=100000000";
+        let cfg =
+            "server.1=a:2888:3888:participant;0.0.0.0:2181\nserver.2=b:2888:3888;2182\nversion=100000000";
         assert_eq!(client_config_str(cfg), "100000000 0.0.0.0:2181,0.0.0.0:2182");
         assert_eq!(client_config_str(""), " ");
     }

@@ -285,6 +285,8 @@ fn backpressure_caps_requests_in_flight() {
     assert!(s.can_accept());
     s.submit(2, get_data("/a", false), None, 0);
     assert!(!s.can_accept());
+    s.submit(3, get_data("/a", false), None, 0);
+    assert!(matches!(&outputs(&mut s)[..], [Output::Reply { tag: 3, result: Err(SessionError::Code(-4)) }]));
 }
 
 #[test]

@@ -1,0 +1,167 @@
+//! A node's children, kept the way `java.util.HashSet<String>` keeps them, so that getChildren
+//! lists names in the same order as ZooKeeper (clients such as kazoo and Curator pass the server's
+//! order through unsorted). The model: a table of buckets sized like Java's `HashMap` (8 buckets
+//! for `new HashSet<>(8)`, doubling past a 0.75 load, or when one bucket would hold a ninth entry
+//! in a table smaller than 64), each bucket in insertion order; resizing keeps relative order, as
+//! Java's split does. Iteration is bucket by bucket. Java's tree bins (nine or more colliding names
+//! in a table of 64+) reorder their bucket; that case is not modelled.
+
+/// `String.hashCode` over UTF-16 units.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(u as i32))
+}
+
+/// `HashMap.hash`: the high half folded into the low half.
+fn spread(s: &str) -> u32 {
+    let h = java_string_hash(s) as u32;
+    h ^ (h >> 16)
+}
+
+const INITIAL_BUCKETS: usize = 8;
+const TREEIFY_THRESHOLD: usize = 8;
+const MIN_TREEIFY_CAPACITY: usize = 64;
+
+#[derive(Debug, Clone, Default)]
+pub struct Children {
+    table: Vec<Vec<(u32, Box<str>)>>,
+    len: usize,
+    /// Buckets of the first table (0 means Java's `new HashSet<>(8)`; `new HashSet<>()` has 16).
+    initial: usize,
+}
+
+impl Children {
+    /// A set that starts like Java's `new HashSet<>()` (16 buckets) rather than `(8)`.
+    pub fn default_capacity() -> Children {
+        Children { initial: 16, ..Default::default() }
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn bucket(&self, hash: u32) -> usize {
+        hash as usize & (self.table.len() - 1)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        if self.table.is_empty() {
+            return false;
+        }
+        let h = spread(name);
+        self.table[self.bucket(h)].iter().any(|(eh, n)| *eh == h && &**n == name)
+    }
+
+    /// Adds a name; false if it was there already.
+    pub fn insert(&mut self, name: &str) -> bool {
+        if self.table.is_empty() {
+            let n = if self.initial == 0 { INITIAL_BUCKETS } else { self.initial };
+            self.table = vec![Vec::new(); n];
+        }
+        let h = spread(name);
+        let b = self.bucket(h);
+        if self.table[b].iter().any(|(eh, n)| *eh == h && &**n == name) {
+            return false;
+        }
+        let chain_before = self.table[b].len();
+        self.table[b].push((h, name.into()));
+        self.len += 1;
+        if chain_before >= TREEIFY_THRESHOLD && self.table.len() < MIN_TREEIFY_CAPACITY {
+            self.resize();
+        }
+        if self.len > self.table.len() * 3 / 4 {
+            self.resize();
+        }
+        true
+    }
+
+    /// Removes a name; false if it was not there. Java never shrinks the table.
+    pub fn remove(&mut self, name: &str) -> bool {
+        if self.table.is_empty() {
+            return false;
+        }
+        let h = spread(name);
+        let b = self.bucket(h);
+        let Some(i) = self.table[b].iter().position(|(eh, n)| *eh == h && &**n == name) else { return false };
+        self.table[b].remove(i);
+        self.len -= 1;
+        true
+    }
+
+    fn resize(&mut self) {
+        let new_len = self.table.len() * 2;
+        let mut table = vec![Vec::new(); new_len];
+        for bucket in std::mem::take(&mut self.table) {
+            for (h, n) in bucket {
+                table[h as usize & (new_len - 1)].push((h, n));
+            }
+        }
+        self.table = table;
+    }
+
+    /// Names in Java's iteration order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.table.iter().flat_map(|b| b.iter().map(|(_, n)| &**n))
+    }
+
+    /// The iteration order of a `clone()` of this set: Java rebuilds the table at the size
+    /// `putMapEntries` picks for the element count and re-adds the names in iteration order.
+    pub fn clone_order(&self) -> Vec<&str> {
+        let t = (self.len as f32 / 0.75 + 1.0) as usize;
+        let cap = t.max(1).next_power_of_two();
+        let mut v: Vec<(usize, usize, &str)> = self
+            .table
+            .iter()
+            .flat_map(|b| b.iter())
+            .enumerate()
+            .map(|(i, (h, n))| (*h as usize & (cap - 1), i, &**n))
+            .collect();
+        v.sort_by_key(|(b, i, _)| (*b, *i));
+        v.into_iter().map(|(_, _, n)| n).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(c: &Children) -> String {
+        c.iter().collect::<Vec<_>>().join(",")
+    }
+
+    /// Orders printed by Java 17 for `new HashSet<String>(8)` after the same adds and removes.
+    #[test]
+    fn iteration_matches_java_hashset() {
+        let mut c = Children::default();
+        for n in ["zookeeper", "a", "b", "c", "node-0000000001", "x"] {
+            c.insert(n);
+        }
+        assert_eq!(order(&c), "x,a,b,c,zookeeper,node-0000000001");
+        c.insert("y");
+        c.insert("z");
+        c.remove("a");
+        assert_eq!(order(&c), "b,c,zookeeper,node-0000000001,x,y,z");
+
+        let mut t = Children::default();
+        for i in 0..100 {
+            t.insert(&format!("n-{i:010}"));
+        }
+        for i in (0..100).step_by(3) {
+            t.remove(&format!("n-{i:010}"));
+        }
+        let java = "n-0000000035,n-0000000034,n-0000000037,n-0000000038,n-0000000040,n-0000000041,n-0000000044,\
+            n-0000000043,n-0000000023,n-0000000026,n-0000000025,n-0000000028,n-0000000029,n-0000000031,n-0000000032,\
+            n-0000000056,n-0000000059,n-0000000058,n-0000000062,n-0000000061,n-0000000064,n-0000000065,n-0000000046,\
+            n-0000000047,n-0000000049,n-0000000050,n-0000000053,n-0000000052,n-0000000055,n-0000000079,n-0000000082,\
+            n-0000000083,n-0000000086,n-0000000085,n-0000000088,n-0000000080,n-0000000068,n-0000000067,n-0000000071,\
+            n-0000000070,n-0000000073,n-0000000074,n-0000000077,n-0000000076,n-0000000013,n-0000000014,n-0000000017,\
+            n-0000000016,n-0000000019,n-0000000020,n-0000000022,n-0000000002,n-0000000001,n-0000000089,n-0000000004,\
+            n-0000000005,n-0000000008,n-0000000007,n-0000000092,n-0000000095,n-0000000094,n-0000000097,n-0000000011,\
+            n-0000000010,n-0000000098,n-0000000091";
+        assert_eq!(order(&t), java);
+        assert_eq!(t.len(), 66);
+        assert!(t.contains("n-0000000001") && !t.contains("n-0000000000"));
+    }
+}
