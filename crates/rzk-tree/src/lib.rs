@@ -10,6 +10,7 @@ pub mod children;
 pub mod digest;
 pub mod node;
 pub mod quota;
+pub mod snapshot;
 pub mod tree;
 pub mod watch;
 

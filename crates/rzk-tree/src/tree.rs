@@ -165,6 +165,22 @@ impl DataTree {
         self.put(path, node);
     }
 
+    /// What ZooKeeper does after reading a snapshot's nodes: quota paths and stats rebuilt
+    /// (`setupQuota`), unused ACLs dropped (`purgeUnused`), and `/zookeeper/config` present.
+    pub fn finish_load(&mut self) {
+        self.rebuild_quotas();
+        self.acls.purge_unused();
+        if self.node(CONFIG_PATH).is_none() && self.node(ZOOKEEPER_PATH).is_some() {
+            let acl = self.acls.intern(&read_acl_unsafe());
+            let mut stat = StatPersisted::default();
+            stat.aversion = -1;
+            let config = DataNode { data: Some(Bytes::new()), acl, stat, children: Children::default() };
+            self.insert_loaded(CONFIG_PATH, config);
+            // insert_loaded counted a use; intern already did.
+            self.acls.remove_usage(acl);
+        }
+    }
+
     /// Rebuilds the quota paths after a snapshot load (`setupQuota`/`traverseNode`).
     pub fn rebuild_quotas(&mut self) {
         let limit_suffix = format!("/{}", quota::LIMIT_NODE);

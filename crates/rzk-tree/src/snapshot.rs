@@ -1,0 +1,312 @@
+//! Snapshots in ZooKeeper's format (`FileSnap`, `SerializeUtils`, `DataTree.serialize`):
+//!
+//! ```text
+//! FileHeader{ZKSN, 2, dbid}
+//! int count, (long sessionId, int timeout)*              sessions
+//! int count, (long index, vector<ACL>)*                  the ACL cache
+//! (ustring path, buffer data, long acl, StatPersisted)*   nodes, depth first, root as ""
+//! ustring "/"                                            end of nodes
+//! long adler32, ustring "/"                              seal (checksum of all bytes before it)
+//! long zxid, int digestVersion, long digest              the tree digest (3.6+)
+//! long adler32, ustring "/"                              second seal
+//! ```
+//!
+//! Snapshots are fuzzy, as ZooKeeper's are: [`SnapshotJob`] visits the tree a few thousand nodes at
+//! a time between batches of txns, so writes never stall behind a whole-tree copy; the log replayed
+//! from the snapshot's zxid on start-up is idempotent over the changes it caught. The ACL cache is
+//! written with the lists the visited nodes referenced (collected while visiting), so every node's
+//! ACL index resolves even if ACLs came and went during the walk.
+
+use std::collections::BTreeMap;
+
+use bytes::{BufMut, Bytes};
+use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
+
+use crate::children::Children;
+use crate::digest::DIGEST_VERSION;
+use crate::node::DataNode;
+use crate::tree::DataTree;
+
+/// `FileSnap.SNAP_MAGIC` ("ZKSN").
+pub const SNAP_MAGIC: i32 = 0x5a4b534e;
+/// The dbid ZooKeeper writes in snapshot headers (`FileSnap.dbId`).
+pub const SNAP_DBID: i64 = -1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapError {
+    #[error("not a snapshot (magic {0:#x})")]
+    BadMagic(i32),
+    #[error("snapshot is truncated or malformed: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("CRC corruption in snapshot (stored {stored:#x}, computed {computed:#x})")]
+    Crc { stored: i64, computed: i64 },
+    #[error("invalid data tree: cannot find parent {parent} of {path}")]
+    NoParent { parent: String, path: String },
+}
+
+/// What the digest section of a snapshot says (`ZxidDigest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZxidDigest {
+    pub zxid: i64,
+    pub version: i32,
+    pub digest: i64,
+}
+
+/// A snapshot being taken; see the module docs.
+pub struct SnapshotJob {
+    /// The zxid the snapshot is named after: the last txn applied when it started.
+    pub zxid: i64,
+    sessions: Vec<(i64, i32)>,
+    stack: Vec<String>,
+    acls: BTreeMap<i64, Vec<Acl>>,
+    nodes: Vec<u8>,
+    visited: u64,
+}
+
+impl SnapshotJob {
+    pub fn start(tree: &DataTree) -> SnapshotJob {
+        SnapshotJob {
+            zxid: tree.last_processed_zxid,
+            sessions: tree.sessions.iter().map(|(k, v)| (*k, *v)).collect(),
+            stack: vec![String::new()],
+            acls: BTreeMap::new(),
+            nodes: Vec::new(),
+            visited: 0,
+        }
+    }
+
+    /// Serializes up to `nodes_max` more nodes; true when every node has been visited.
+    pub fn step(&mut self, tree: &DataTree, nodes_max: usize) -> bool {
+        let mut n = 0;
+        while n < nodes_max {
+            let Some(path) = self.stack.pop() else { return true };
+            let Some(node) = tree.node(&path) else { continue };
+            write_node(&mut self.nodes, &path, node);
+            if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID && !self.acls.contains_key(&node.acl) {
+                self.acls.insert(node.acl, tree.acls.get(node.acl));
+            }
+            // Children are visited in the order Java iterates them; push them reversed.
+            let children: Vec<String> = node.children.iter().map(|c| format!("{path}/{c}")).collect();
+            self.stack.extend(children.into_iter().rev());
+            n += 1;
+            self.visited += 1;
+        }
+        self.stack.is_empty()
+    }
+
+    pub fn nodes_visited(&self) -> u64 {
+        self.visited
+    }
+
+    /// The whole snapshot stream (uncompressed), sealed, with the tree's digest as of now.
+    pub fn finish(self, tree: &DataTree) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.nodes.len() + 1024);
+        FileHeader { magic: SNAP_MAGIC, version: 2, dbid: SNAP_DBID }.encode(&mut out);
+        write_sessions(&mut out, &self.sessions);
+        write_acls(&mut out, self.acls.iter().map(|(k, v)| (*k, v)));
+        out.extend_from_slice(&self.nodes);
+        "/".to_owned().encode(&mut out);
+        seal(&mut out);
+        let d = ZxidDigest { zxid: tree.last_processed_zxid, version: DIGEST_VERSION, digest: tree.digest() };
+        out.put_i64(d.zxid);
+        out.put_i32(d.version);
+        out.put_i64(d.digest);
+        seal(&mut out);
+        out
+    }
+}
+
+/// Sessions in the order Java's `new HashMap<>(sessions)` iterates them (`SerializeUtils`): by
+/// bucket of `Long.hashCode` in a table sized for the count, ties by id.
+fn write_sessions(out: &mut Vec<u8>, sessions: &[(i64, i32)]) {
+    let t = (sessions.len() as f32 / 0.75 + 1.0) as usize;
+    let cap = t.max(1).next_power_of_two();
+    let bucket = |id: i64| {
+        let h = (id ^ ((id as u64) >> 32) as i64) as i32 as u32;
+        (h ^ (h >> 16)) as usize & (cap - 1)
+    };
+    let mut sessions = sessions.to_vec();
+    sessions.sort_by_key(|(id, _)| (bucket(*id), *id));
+    out.put_i32(sessions.len() as i32);
+    for (id, timeout) in &sessions {
+        out.put_i64(*id);
+        out.put_i32(*timeout);
+    }
+}
+
+fn write_acls<'a>(out: &mut Vec<u8>, acls: impl ExactSizeIterator<Item = (i64, &'a Vec<Acl>)>) {
+    out.put_i32(acls.len() as i32);
+    for (idx, list) in acls {
+        out.put_i64(idx);
+        list.encode(out);
+    }
+}
+
+fn write_node(out: &mut Vec<u8>, path: &str, node: &DataNode) {
+    rzk_proto::jute::put_ustring(out, path);
+    node.data.encode(out);
+    out.put_i64(node.acl);
+    node.stat.encode(out);
+}
+
+/// `SnapStream.sealStream`: the Adler-32 of everything so far, then the string "/".
+fn seal(out: &mut Vec<u8>) {
+    let mut a = adler2::Adler32::new();
+    a.write_slice(out);
+    out.put_i64(a.checksum() as i64);
+    "/".to_owned().encode(out);
+}
+
+/// The whole tree serialized at once (tests, tools, and the SNAP sync body): no header, seal or
+/// digest, as `SerializeUtils.serializeSnapshot` writes it on the quorum stream.
+pub fn serialize_tree_body(tree: &DataTree) -> Vec<u8> {
+    let mut job = SnapshotJob::start(tree);
+    job.step(tree, usize::MAX);
+    let mut out = Vec::with_capacity(job.nodes.len() + 1024);
+    write_sessions(&mut out, &job.sessions);
+    write_acls(&mut out, job.acls.iter().map(|(k, v)| (*k, v)));
+    out.extend_from_slice(&job.nodes);
+    "/".to_owned().encode(&mut out);
+    out
+}
+
+/// A snapshot read back.
+pub struct LoadedSnapshot {
+    pub tree: DataTree,
+    pub dbid: i64,
+    /// The digest section, when present and not empty.
+    pub digest: Option<ZxidDigest>,
+}
+
+/// Reads a whole (uncompressed) snapshot stream, checking its seals. `tree.last_processed_zxid`
+/// is left at 0: the caller sets it from the file name, as ZooKeeper does.
+pub fn load_snapshot(bytes: Bytes, extended_types: bool) -> Result<LoadedSnapshot, SnapError> {
+    let total = bytes.len();
+    let mut r = Reader::new(bytes.clone(), usize::MAX);
+    let header = FileHeader::decode(&mut r)?;
+    if header.magic != SNAP_MAGIC {
+        return Err(SnapError::BadMagic(header.magic));
+    }
+    let mut tree = read_tree_body(&mut r, extended_types)?;
+    check_seal(&bytes, total - r.remaining(), &mut r)?;
+    let mut digest = None;
+    if r.remaining() >= 20 {
+        let zxid = r.read_i64()?;
+        let version = r.read_i32()?;
+        let d = if version < 2 {
+            // Pre-3.6.0 snapshots kept the digest as a hex string.
+            let s = r.read_ustring()?.unwrap_or_default();
+            u64::from_str_radix(&s, 16).unwrap_or(0) as i64
+        } else {
+            r.read_i64()?
+        };
+        check_seal(&bytes, total - r.remaining(), &mut r)?;
+        if zxid > 0 {
+            digest = Some(ZxidDigest { zxid, version, digest: d });
+        }
+    }
+    tree.last_processed_zxid = 0;
+    Ok(LoadedSnapshot { tree, dbid: header.dbid, digest })
+}
+
+fn check_seal(all: &Bytes, upto: usize, r: &mut Reader) -> Result<(), SnapError> {
+    let mut a = adler2::Adler32::new();
+    a.write_slice(&all[..upto]);
+    let computed = a.checksum() as i64;
+    let stored = r.read_i64()?;
+    let _slash = r.read_ustring()?;
+    if stored != computed {
+        return Err(SnapError::Crc { stored, computed });
+    }
+    Ok(())
+}
+
+/// Sessions, ACL cache and nodes (what follows the file header, and what SNAP sync sends).
+pub fn read_tree_body(r: &mut Reader, extended_types: bool) -> Result<DataTree, SnapError> {
+    let mut tree = DataTree::empty(extended_types);
+    let count = r.read_i32()?;
+    for _ in 0..count.max(0) {
+        let id = r.read_i64()?;
+        let timeout = r.read_i32()?;
+        tree.sessions.insert(id, timeout);
+    }
+    let acl_count = r.read_i32()?;
+    for _ in 0..acl_count.max(0) {
+        let idx = r.read_i64()?;
+        let list = Vec::<Acl>::decode(r)?;
+        tree.acls.insert_loaded(idx, list);
+    }
+    loop {
+        let path = r.read_ustring()?.unwrap_or_default();
+        if path == "/" {
+            break;
+        }
+        let data = Option::<Bytes>::decode(r)?;
+        let acl = r.read_i64()?;
+        let stat = StatPersisted::decode(r)?;
+        let node = DataNode { data, acl, stat, children: Children::default() };
+        let key = if path.is_empty() { "/" } else { path.as_str() };
+        if key != "/" {
+            let parent = rzk_proto::path::parent(key).unwrap_or("/");
+            if tree.node(parent).is_none() {
+                return Err(SnapError::NoParent { parent: parent.to_owned(), path });
+            }
+        }
+        tree.insert_loaded(key, node);
+    }
+    tree.finish_load();
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rzk_proto::codes::op;
+    use rzk_proto::txn::TxnBody;
+    use rzk_proto::{CreateTxn, TxnHeader};
+
+    fn tree_with(n: usize) -> DataTree {
+        let mut t = DataTree::new(false);
+        let mut ev = Vec::new();
+        for i in 0..n {
+            let body = TxnBody::Create(CreateTxn {
+                path: format!("/n{i}"),
+                data: Some(Bytes::from(format!("v{i}"))),
+                acl: vec![Acl::new(31 - (i % 2) as i32, "world", "anyone")],
+                ephemeral: i % 5 == 0,
+                parent_cversion: -1,
+            });
+            let hdr = TxnHeader { client_id: 7, cxid: 0, zxid: i as i64 + 1, time: 5, txn_type: op::CREATE };
+            t.process_txn(&hdr, &body, &mut ev);
+        }
+        t.sessions.insert(7, 30000);
+        t
+    }
+
+    #[test]
+    fn round_trip_keeps_tree_and_digest() {
+        let t = tree_with(50);
+        let mut job = SnapshotJob::start(&t);
+        while !job.step(&t, 7) {}
+        let bytes = job.finish(&t);
+        let loaded = load_snapshot(Bytes::from(bytes), false).unwrap();
+        assert_eq!(loaded.tree.digest(), t.digest());
+        assert_eq!(loaded.tree.node_count(), t.node_count());
+        assert_eq!(loaded.tree.sessions, t.sessions);
+        assert_eq!(loaded.tree.ephemerals(7), t.ephemerals(7));
+        assert_eq!(loaded.digest, Some(ZxidDigest { zxid: 50, version: 2, digest: t.digest() }));
+        let kids: Vec<&str> = loaded.tree.node("/").unwrap().children.iter().collect();
+        let orig: Vec<&str> = t.node("/").unwrap().children.iter().collect();
+        assert_eq!(kids, orig);
+    }
+
+    #[test]
+    fn a_flipped_bit_fails_the_seal() {
+        let t = tree_with(10);
+        let mut job = SnapshotJob::start(&t);
+        job.step(&t, usize::MAX);
+        let mut bytes = job.finish(&t);
+        bytes[40] ^= 1;
+        assert!(load_snapshot(Bytes::from(bytes), false).is_err());
+    }
+}
