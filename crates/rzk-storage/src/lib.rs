@@ -4,6 +4,8 @@
 //! In the one-way flow the log sits between prep and final: txns are appended and synced here
 //! before they are applied and answered. This crate speaks txn bytes and zxids, not server types.
 
+pub mod purge;
+pub mod snapfile;
 pub mod txnlog;
 
 pub use txnlog::{FileTxnLog, LogEntry, LogError, read_log_dir};

@@ -97,7 +97,11 @@ impl FileTxnLog {
         self.buf.extend_from_slice(txn);
         self.buf.push(ENTRY_END);
         let end = log.position + self.buf.len() as u64;
-        let new_size = padded_size(log.position, log.size, self.prealloc_bytes).max(padded_size(end, log.size, self.prealloc_bytes));
+        let new_size = padded_size(log.position, log.size, self.prealloc_bytes).max(padded_size(
+            end,
+            log.size,
+            self.prealloc_bytes,
+        ));
         if new_size != log.size && new_size > end {
             log.file.write_all_at(&[0], new_size - 1).map_err(io_err(&log.path))?;
             log.size = new_size;
@@ -110,10 +114,12 @@ impl FileTxnLog {
     fn create_file(&mut self, zxid: i64) -> Result<(), LogError> {
         let path = self.dir.join(log_name(zxid));
         tracing::info!(file = %path.display(), "creating new log file");
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io_err(&path))?;
+        let file =
+            OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io_err(&path))?;
         let header = FileHeader { magic: TXNLOG_MAGIC, version: 2, dbid: 0 };
         file.write_all_at(&header.to_bytes(), 0).map_err(io_err(&path))?;
-        self.current = Some(OpenLog { file, path, position: HEADER_BYTES, size: HEADER_BYTES, needs_dir_sync: true });
+        self.current =
+            Some(OpenLog { file, path, position: HEADER_BYTES, size: HEADER_BYTES, needs_dir_sync: true });
         Ok(())
     }
 
@@ -210,7 +216,11 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
             tracing::warn!(file = %path.display(), "txn log shorter than its header; ignoring it");
             return Ok(());
         }
-        return Err(LogError::Corrupt { path: path.to_owned(), offset: 0, reason: "file shorter than its header".into() });
+        return Err(LogError::Corrupt {
+            path: path.to_owned(),
+            offset: 0,
+            reason: "file shorter than its header".into(),
+        });
     }
     let magic = i32::from_be_bytes([data[0], data[1], data[2], data[3]]);
     let version = i32::from_be_bytes([data[4], data[5], data[6], data[7]]);
@@ -224,7 +234,11 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
                 tracing::warn!(file = %path.display(), offset = pos, reason, "partial txn at the end of the log; ignoring it");
                 Ok(())
             } else {
-                Err(LogError::Corrupt { path: path.to_owned(), offset: pos as u64, reason: reason.to_owned() })
+                Err(LogError::Corrupt {
+                    path: path.to_owned(),
+                    offset: pos as u64,
+                    reason: reason.to_owned(),
+                })
             }
         };
         if pos + 12 > data.len() {
@@ -252,7 +266,11 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
             return Err(LogError::Crc { path: path.to_owned(), offset: pos as u64 });
         }
         if body.len() < 20 {
-            return Err(LogError::Corrupt { path: path.to_owned(), offset: pos as u64, reason: "txn shorter than its header".into() });
+            return Err(LogError::Corrupt {
+                path: path.to_owned(),
+                offset: pos as u64,
+                reason: "txn shorter than its header".into(),
+            });
         }
         let zxid = i64::from_be_bytes(body[12..20].try_into().unwrap_or([0; 8]));
         if zxid > after {

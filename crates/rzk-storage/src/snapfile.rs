@@ -1,0 +1,199 @@
+//! Snapshot files (`FileSnap`, `SnapStream`): `version-2/snapshot.<hex zxid>` plain, `.gz`
+//! (GZIP) or `.snappy` (xerial's SnappyOutputStream framing), chosen by
+//! `snapshot.compression.method`. The Adler-32 seals inside are computed over the uncompressed
+//! stream, so this module only moves bytes; `rzk_tree::snapshot` writes and checks the content.
+//!
+//! Validity before reading (`SnapStream.isValidSnapshot`): a plain snapshot must end with the
+//! seal's "/" (a crash mid-write leaves it shorter); compressed ones must start with their magic.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::VERSION_DIR;
+use crate::txnlog::zxid_of;
+
+/// `snapshot.compression.method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Snappy,
+}
+
+impl Compression {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => ".gz",
+            Compression::Snappy => ".snappy",
+        }
+    }
+
+    fn of_file(name: &str) -> Compression {
+        if name.ends_with(".gz") {
+            Compression::Gzip
+        } else if name.ends_with(".snappy") {
+            Compression::Snappy
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// xerial `SnappyCodec.MAGIC_HEADER`, then version and compatible version (both 1).
+const SNAPPY_MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
+/// `SnappyOutputStream`'s default block size.
+const SNAPPY_BLOCK_BYTES: usize = 32 * 1024;
+
+/// The name of the snapshot taken at `zxid`.
+pub fn snapshot_name(zxid: i64, c: Compression) -> String {
+    format!("snapshot.{zxid:x}{}", c.extension())
+}
+
+/// Writes a snapshot stream to `<data_dir>/version-2/snapshot.<zxid>[ext]` and makes it durable
+/// (file and directory synced).
+pub fn write_snapshot(data_dir: &Path, zxid: i64, stream: &[u8], c: Compression) -> io::Result<PathBuf> {
+    let dir = data_dir.join(VERSION_DIR);
+    fs::create_dir_all(&dir)?;
+    let path = dir.join(snapshot_name(zxid, c));
+    let mut f = File::create(&path)?;
+    match c {
+        Compression::None => f.write_all(stream)?,
+        Compression::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(&mut f, flate2::Compression::default());
+            gz.write_all(stream)?;
+            gz.finish()?;
+        }
+        Compression::Snappy => f.write_all(&xerial_snappy(stream)?)?,
+    }
+    f.sync_all()?;
+    File::open(&dir)?.sync_all()?;
+    Ok(path)
+}
+
+fn xerial_snappy(stream: &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(stream.len() / 2 + 64);
+    out.extend_from_slice(&SNAPPY_MAGIC);
+    out.extend_from_slice(&1i32.to_be_bytes());
+    out.extend_from_slice(&1i32.to_be_bytes());
+    let mut enc = snap::raw::Encoder::new();
+    for chunk in stream.chunks(SNAPPY_BLOCK_BYTES) {
+        let c = enc.compress_vec(chunk).map_err(io::Error::other)?;
+        out.extend_from_slice(&(c.len() as i32).to_be_bytes());
+        out.extend_from_slice(&c);
+    }
+    Ok(out)
+}
+
+fn xerial_unsnappy(raw: &[u8]) -> io::Result<Vec<u8>> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_owned());
+    if raw.len() < 16 || raw[..8] != SNAPPY_MAGIC {
+        return Err(bad("not a xerial snappy stream"));
+    }
+    let mut out = Vec::with_capacity(raw.len() * 2);
+    let mut pos = 16;
+    let mut dec = snap::raw::Decoder::new();
+    while pos < raw.len() {
+        if pos + 4 > raw.len() {
+            return Err(bad("truncated snappy block header"));
+        }
+        let len = i32::from_be_bytes([raw[pos], raw[pos + 1], raw[pos + 2], raw[pos + 3]]);
+        pos += 4;
+        if len < 0 || pos + len as usize > raw.len() {
+            return Err(bad("truncated snappy block"));
+        }
+        let block = &raw[pos..pos + len as usize];
+        out.extend_from_slice(
+            &dec.decompress_vec(block).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        );
+        pos += len as usize;
+    }
+    Ok(out)
+}
+
+/// The snapshot files of a data dir, newest first.
+pub fn snapshot_files(data_dir: &Path) -> io::Result<Vec<(i64, PathBuf)>> {
+    let dir = data_dir.join(VERSION_DIR);
+    let mut files = Vec::new();
+    let rd = match fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+        Err(e) => return Err(e),
+    };
+    for e in rd {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(z) = zxid_of(&name, "snapshot") {
+            files.push((z, e.path()));
+        }
+    }
+    files.sort_by(|a, b| b.cmp(a));
+    Ok(files)
+}
+
+/// `isValidSnapshot`: the cheap check before a snapshot is read.
+pub fn is_valid(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Ok(bytes) = fs::read(path) else { return false };
+    match Compression::of_file(&name) {
+        Compression::Gzip => bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b,
+        Compression::Snappy => bytes.len() >= 8 && bytes[..8] == SNAPPY_MAGIC,
+        Compression::None => bytes.len() >= 10 && bytes[bytes.len() - 5..] == [0, 0, 0, 1, b'/'],
+    }
+}
+
+/// Up to `n` valid snapshots, newest first (`findNValidSnapshots`).
+pub fn find_valid_snapshots(data_dir: &Path, n: usize) -> io::Result<Vec<(i64, PathBuf)>> {
+    Ok(snapshot_files(data_dir)?.into_iter().filter(|(_, p)| is_valid(p)).take(n).collect())
+}
+
+/// A snapshot file's uncompressed stream.
+pub fn read_snapshot(path: &Path) -> io::Result<Vec<u8>> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let raw = fs::read(path)?;
+    match Compression::of_file(&name) {
+        Compression::None => Ok(raw),
+        Compression::Gzip => {
+            let mut out = Vec::with_capacity(raw.len() * 3);
+            flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out)?;
+            Ok(out)
+        }
+        Compression::Snappy => xerial_unsnappy(&raw),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compression_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut stream: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 251).to_be_bytes()).collect();
+        stream.extend_from_slice(&[0, 0, 0, 1, b'/']);
+        for (z, c) in [(1, Compression::None), (2, Compression::Gzip), (3, Compression::Snappy)] {
+            let p = write_snapshot(dir.path(), z, &stream, c).unwrap();
+            assert!(is_valid(&p), "{c:?}");
+            assert_eq!(read_snapshot(&p).unwrap(), stream, "{c:?}");
+        }
+        let found = find_valid_snapshots(dir.path(), 100).unwrap();
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [3, 2, 1]);
+    }
+
+    #[test]
+    fn a_torn_plain_snapshot_is_not_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_snapshot(
+            dir.path(),
+            5,
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0, 1, b'/'],
+            Compression::None,
+        )
+        .unwrap();
+        let bytes = fs::read(&p).unwrap();
+        fs::write(&p, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(!is_valid(&p));
+    }
+}
