@@ -172,8 +172,7 @@ impl DataTree {
         self.acls.purge_unused();
         if self.node(CONFIG_PATH).is_none() && self.node(ZOOKEEPER_PATH).is_some() {
             let acl = self.acls.intern(&read_acl_unsafe());
-            let mut stat = StatPersisted::default();
-            stat.aversion = -1;
+            let stat = StatPersisted { aversion: -1, ..Default::default() };
             let config = DataNode { data: Some(Bytes::new()), acl, stat, children: Children::default() };
             self.insert_loaded(CONFIG_PATH, config);
             // insert_loaded counted a use; intern already did.
