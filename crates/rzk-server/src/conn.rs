@@ -4,6 +4,8 @@
 //! over `jute.maxbuffer` or an unknown opcode closes this connection only, with a logged reason.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Buf, BytesMut};
 use rzk_node::ConnId;
@@ -18,7 +20,10 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::core::{CONN_OUTBOX_FRAMES_MAX, CoreMsg, Outgoing};
+use crate::four_letter::host::DataDirs;
+use crate::four_letter::{FourLetterRequest, HostFacts};
 use crate::settings::FourLetterWhitelist;
+use crate::stats::SharedCounters;
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -30,6 +35,9 @@ const WRITE_BATCH_BYTES: usize = 256 * 1024;
 pub struct ConnParams {
     pub frame_bytes_max: usize,
     pub four_letter_words: FourLetterWhitelist,
+    /// Where the server keeps its files (some four-letter words report their sizes).
+    pub dirs: DataDirs,
+    pub shared: Arc<SharedCounters>,
 }
 
 pub async fn serve(
@@ -51,9 +59,14 @@ pub async fn serve(
             return;
         }
     };
+    p.shared.add_bytes_received(match &first {
+        // ServerCnxn.packetReceived(4) for a word, 4 + the payload for a frame.
+        Frame::FourLetterWord { .. } => 4,
+        Frame::Packet(payload) => 4 + payload.len(),
+    });
     let req = match first {
         Frame::FourLetterWord { word, arg } => {
-            four_letter(&mut wr, word, arg, &core, &p.four_letter_words).await;
+            four_letter(&mut wr, word, arg, remote, &core, p).await;
             return;
         }
         Frame::Packet(payload) => {
@@ -67,14 +80,18 @@ pub async fn serve(
         }
     };
     let (out_tx, out_rx) = mpsc::channel(CONN_OUTBOX_FRAMES_MAX);
-    if core.send(CoreMsg::Accepted { conn, remote, out: out_tx.clone() }).await.is_err()
+    let queued = Arc::new(AtomicUsize::new(0));
+    if core
+        .send(CoreMsg::Accepted { conn, remote, out: out_tx.clone(), queued: queued.clone() })
+        .await
+        .is_err()
         || core.send(CoreMsg::Connect { conn, req }).await.is_err()
     {
         return;
     }
-    let mut writer = tokio::spawn(write_loop(wr, out_rx));
+    let mut writer = tokio::spawn(write_loop(wr, out_rx, queued));
     tokio::select! {
-        reason = read_loop(&mut rd, &mut buf, conn, &core, &out_tx, p.frame_bytes_max) => {
+        reason = read_loop(&mut rd, &mut buf, conn, &core, &out_tx, p) => {
             if let Some(reason) = reason {
                 tracing::info!(conn, %remote, %reason, "closing connection");
                 // Let the writer send what is queued (an Unimplemented reply, say) and close.
@@ -98,8 +115,9 @@ async fn read_loop(
     conn: ConnId,
     core: &mpsc::Sender<CoreMsg>,
     out: &mpsc::Sender<Outgoing>,
-    frame_bytes_max: usize,
+    params: &ConnParams,
 ) -> Option<String> {
+    let frame_bytes_max = params.frame_bytes_max;
     loop {
         let payload = match read_frame(rd, buf, false, frame_bytes_max).await {
             Ok(Some(Frame::Packet(p))) => p,
@@ -107,6 +125,7 @@ async fn read_loop(
             Ok(None) => return None,
             Err(reason) => return Some(reason),
         };
+        params.shared.add_bytes_received(4 + payload.len());
         let mut r = Reader::new(payload, frame_bytes_max);
         let header = match RequestHeader::decode(&mut r) {
             Ok(h) => h,
@@ -165,7 +184,7 @@ async fn read_frame(
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, queued: Arc<AtomicUsize>) {
     let mut batch = BytesMut::with_capacity(WRITE_BATCH_BYTES);
     while let Some(first) = rx.recv().await {
         let mut close = false;
@@ -183,12 +202,14 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
             }
             next = rx.try_recv().ok();
         }
+        let n = batch.len();
         while batch.has_remaining() {
             match wr.write_buf(&mut batch).await {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
         }
+        queued.fetch_sub(n, Ordering::Relaxed);
         batch.clear();
         if close {
             let _ = wr.shutdown().await;
@@ -197,25 +218,33 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>) {
     }
 }
 
+/// Answers a four-letter word and closes. Facts that need the disk are gathered here, on a
+/// blocking thread, before the core renders the reply (and checks the whitelist).
 async fn four_letter(
     wr: &mut OwnedWriteHalf,
     word: [u8; 4],
     arg: Option<i64>,
+    remote: SocketAddr,
     core: &mpsc::Sender<CoreMsg>,
-    whitelist: &FourLetterWhitelist,
+    p: &ConnParams,
 ) {
-    let name = String::from_utf8_lossy(&word).into_owned();
-    let text = if word == rzk_proto::frame::TELNET_CLOSE {
-        String::new()
-    } else if !whitelist.allows(&name) {
-        format!("{name} is not executed because it is not in the whitelist.\n")
+    if word == rzk_proto::frame::TELNET_CLOSE {
+        let _ = wr.shutdown().await;
+        return;
+    }
+    let allowed = p.four_letter_words.allows(&String::from_utf8_lossy(&word));
+    let facts = if allowed && HostFacts::needed(&word) {
+        let dirs = p.dirs.clone();
+        tokio::task::spawn_blocking(move || HostFacts::gather(&word, &dirs)).await.unwrap_or_default()
     } else {
-        let (tx, rx) = oneshot::channel();
-        if core.send(CoreMsg::FourLetter { word, arg, reply: tx }).await.is_err() {
-            return;
-        }
-        rx.await.unwrap_or_default()
+        HostFacts::default()
     };
+    let req = Box::new(FourLetterRequest { word, arg, remote, facts });
+    let (tx, rx) = oneshot::channel();
+    if core.send(CoreMsg::FourLetter { req, reply: tx }).await.is_err() {
+        return;
+    }
+    let text = rx.await.unwrap_or_default();
     let _ = wr.write_all(text.as_bytes()).await;
     let _ = wr.shutdown().await;
 }

@@ -2,8 +2,10 @@
 //! send it [`CoreMsg`]s over one bounded channel; it steps the node, hands txns to the log thread
 //! and routes replies and watch events to the connections' writers. Nothing else touches the node.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as smpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,12 +16,16 @@ use rzk_proto::response::encode_reply;
 use rzk_proto::{Jute, ReplyHeader, Request};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::four_letter;
+use crate::account::{self, Sent};
+use crate::four_letter::{self, FourLetterRequest};
 use crate::settings::Settings;
-use crate::stats::{ConnStats, ServerStats};
+use crate::stats::{ConnStats, ServerStats, SharedCounters};
 
 /// Frames a connection may have queued for writing before it counts as stalled and is closed.
 pub const CONN_OUTBOX_FRAMES_MAX: usize = 16 * 1024;
+/// Bytes a connection may have queued for writing before it counts as stalled and is closed: a
+/// client that stops reading cannot make the server hold its replies without bound.
+pub const CONN_OUTBOX_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// Messages handled before the core flushes its output.
 const BATCH_MSGS_MAX: usize = 256;
 /// How often time advances in the core.
@@ -33,20 +39,22 @@ pub enum Outgoing {
 }
 
 pub enum CoreMsg {
-    Accepted { conn: ConnId, remote: SocketAddr, out: mpsc::Sender<Outgoing> },
+    Accepted { conn: ConnId, remote: SocketAddr, out: mpsc::Sender<Outgoing>, queued: Arc<AtomicUsize> },
     Connect { conn: ConnId, req: ConnectRequest },
     Request { conn: ConnId, xid: i32, req: Request },
     Malformed { conn: ConnId, xid: i32, op: i32 },
     Closed { conn: ConnId },
     Persisted { through: i64, txns: usize, fsync_ms: u64 },
     StorageFailed(String),
-    FourLetter { word: [u8; 4], arg: Option<i64>, reply: oneshot::Sender<String> },
+    FourLetter { req: Box<FourLetterRequest>, reply: oneshot::Sender<String> },
     Shutdown,
 }
 
 /// The core's view of a connection.
 pub struct ConnHandle {
     pub out: mpsc::Sender<Outgoing>,
+    /// Bytes routed to the writer and not yet written.
+    pub queued: Arc<AtomicUsize>,
     pub stats: ConnStats,
 }
 
@@ -58,6 +66,17 @@ pub struct Shell {
     pub started: Instant,
     pub trace_mask: i64,
     /// (zxid, digest) pairs logged every 128 zxids (`hash`).
+    pub digest_log: VecDeque<(i64, i64)>,
+    /// Counters the connection tasks bump themselves.
+    pub shared: Arc<SharedCounters>,
+}
+
+/// What loading the database measured, for the start-up metrics and `hash`.
+#[derive(Debug, Clone, Default)]
+pub struct Startup {
+    pub db_init_ms: u64,
+    pub txns_replayed: usize,
+    pub replay_ms: u64,
     pub digest_log: Vec<(i64, i64)>,
 }
 
@@ -80,10 +99,29 @@ impl Core {
             stats: ServerStats::default(),
             conns: HashMap::new(),
             started: epoch,
-            trace_mask: 0,
-            digest_log: Vec::new(),
+            trace_mask: four_letter::TRACE_MASK_DEFAULT,
+            digest_log: VecDeque::new(),
+            shared: Arc::default(),
         };
         Core { node, shell, log_tx, epoch }
+    }
+
+    /// The counters connection tasks share with the core.
+    pub fn shared_counters(&self) -> Arc<SharedCounters> {
+        self.shell.shared.clone()
+    }
+
+    /// Records what loading the database measured (`ZKDatabase.loadDataBase`'s metrics).
+    pub fn record_startup(&mut self, s: Startup) {
+        let m = &mut self.shell.stats.metrics;
+        m.db_init_time.add(s.db_init_ms as i64);
+        if s.txns_replayed > 0 {
+            m.startup_txns_loaded.add(s.txns_replayed as i64);
+            m.startup_txns_load_time.add(s.replay_ms as i64);
+        }
+        for (zxid, digest) in s.digest_log {
+            four_letter::hash::record(&mut self.shell.digest_log, zxid, digest);
+        }
     }
 
     fn elapsed_ms(&self) -> i64 {
@@ -120,35 +158,27 @@ impl Core {
     /// Handles one message; false on shutdown.
     fn handle(&mut self, msg: CoreMsg) -> Result<bool, String> {
         match msg {
-            CoreMsg::Accepted { conn, remote, out } => {
+            CoreMsg::Accepted { conn, remote, out, queued } => {
                 let stats = ConnStats::new(remote, wall_ms());
-                self.shell.conns.insert(conn, ConnHandle { out, stats });
+                self.shell.conns.insert(conn, ConnHandle { out, queued, stats });
                 self.node.step(Input::Accepted { conn, remote_ip: remote.ip().to_string() });
             }
             CoreMsg::Connect { conn, req } => {
-                self.shell.stats.packets_received += 1;
-                if let Some(h) = self.shell.conns.get_mut(&conn) {
-                    h.stats.received += 1;
-                }
+                let h = self.shell.conns.get_mut(&conn).map(|h| &mut h.stats);
+                account::handshake_received(&mut self.shell.stats, h, req.session_id == 0);
                 // A connect may be the first thing after a long idle period: advance time first.
                 let (e, w) = (self.elapsed_ms(), wall_ms());
                 self.node.step(Input::Tick { elapsed_ms: e, wall_ms: w });
                 self.node.step(Input::Connect { conn, req });
             }
             CoreMsg::Request { conn, xid, req } => {
-                self.shell.stats.packets_received += 1;
-                if let Some(h) = self.shell.conns.get_mut(&conn) {
-                    h.stats.received += 1;
-                    h.stats.pending.push_back((xid, Instant::now()));
-                }
+                let h = self.shell.conns.get_mut(&conn).map(|h| &mut h.stats);
+                account::request_received(&mut self.shell.stats, h, xid, req.is_write());
                 self.node.step(Input::Request { conn, xid, req });
             }
             CoreMsg::Malformed { conn, xid, op } => {
-                self.shell.stats.packets_received += 1;
-                if let Some(h) = self.shell.conns.get_mut(&conn) {
-                    h.stats.received += 1;
-                    h.stats.pending.push_back((xid, Instant::now()));
-                }
+                let h = self.shell.conns.get_mut(&conn).map(|h| &mut h.stats);
+                account::request_received(&mut self.shell.stats, h, xid, false);
                 self.node.step(Input::Malformed { conn, xid, op });
             }
             CoreMsg::Closed { conn } => {
@@ -156,15 +186,17 @@ impl Core {
                 self.node.step(Input::Closed { conn });
             }
             CoreMsg::Persisted { through, txns, fsync_ms } => {
-                self.shell.stats.fsync_count += 1;
-                self.shell.stats.fsync_total_ms += fsync_ms;
-                self.shell.stats.commits += txns as u64;
-                self.node.step(Input::Persisted { through });
-                self.record_digest();
+                let warn_ms = self.shell.settings.fsync_warning_ms;
+                account::persisted(&mut self.shell.stats, txns, fsync_ms, warn_ms);
+                self.persisted(through);
             }
             CoreMsg::StorageFailed(e) => return Err(e),
-            CoreMsg::FourLetter { word, arg, reply } => {
-                let text = four_letter::render(&word, arg, &self.node, &mut self.shell);
+            CoreMsg::FourLetter { req, reply } => {
+                // ZooKeeper counts the word as a packet received before it runs the command, and
+                // the reply's writes as sent after.
+                self.shell.stats.packets_received += 1;
+                let text = four_letter::render(&req, &self.node, &mut self.shell);
+                self.shell.stats.packets_sent += four_letter::reply_packets(&text);
                 let _ = reply.send(text);
             }
             CoreMsg::Shutdown => return Ok(false),
@@ -172,14 +204,23 @@ impl Core {
         Ok(true)
     }
 
-    fn record_digest(&mut self) {
-        let zxid = self.node.tree().last_processed_zxid;
-        if zxid > 0 && zxid % 128 == 0 && self.shell.digest_log.last().map(|d| d.0) != Some(zxid) {
-            self.shell.digest_log.push((zxid, self.node.tree().digest()));
-            if self.shell.digest_log.len() > 1024 {
-                self.shell.digest_log.remove(0);
-            }
+    /// Applies txns through `through`, stopping at every digest-log zxid on the way so `hash`
+    /// records the tree as it was right after that txn (`DataTree.logZxidDigest`).
+    fn persisted(&mut self, through: i64) {
+        let interval = four_letter::hash::DIGEST_LOG_INTERVAL;
+        let mut next = (self.node.tree().last_processed_zxid / interval + 1) * interval;
+        while next < through {
+            self.node.step(Input::Persisted { through: next });
+            self.record_digest();
+            next += interval;
         }
+        self.node.step(Input::Persisted { through });
+        self.record_digest();
+    }
+
+    fn record_digest(&mut self) {
+        let tree = self.node.tree();
+        four_letter::hash::record(&mut self.shell.digest_log, tree.last_processed_zxid, tree.digest());
     }
 
     /// Carries out the node's output: txns to the log thread, then frames to connections.
@@ -188,16 +229,16 @@ impl Core {
         if !ready.log.is_empty() && self.log_tx.send(ready.log).is_err() {
             tracing::error!("the log thread is gone");
         }
-        let now_wall = wall_ms();
         for (conn, out) in ready.client_out {
-            self.route(conn, out, now_wall);
+            self.route(conn, out);
         }
     }
 
-    fn route(&mut self, conn: ConnId, out: ClientOut, now_wall: i64) {
+    fn route(&mut self, conn: ConnId, out: ClientOut) {
         let session = self.node.conn_session(conn);
+        let (now_ms, zxid) = (self.elapsed_ms(), self.node.tree().last_processed_zxid);
         let Some(h) = self.shell.conns.get_mut(&conn) else { return };
-        let frame = match out {
+        let (what, frame) = match out {
             ClientOut::Close { reason } => {
                 tracing::debug!(conn, reason, "closing connection");
                 if h.out.try_send(Outgoing::Close).is_err() {
@@ -206,42 +247,34 @@ impl Core {
                 return;
             }
             ClientOut::ConnectResponse(resp) => {
-                h.stats.session_id = Some(resp.session_id);
-                h.stats.session_timeout_ms = resp.time_out;
-                frame(|b| resp.encode(b))
+                let (id, to) = (resp.session_id, resp.time_out);
+                account::handshake_answered(&mut self.shell.stats, &mut h.stats, id, to, zxid, now_ms);
+                (Sent::Handshake, frame(|b| resp.encode(b)))
             }
             ClientOut::Event(ev) => {
                 let header = ReplyHeader { xid: -1, zxid: -1, err: 0 };
-                frame(|b| {
+                let f = frame(|b| {
                     header.encode(b);
                     ev.encode(b);
-                })
+                });
+                (Sent::Event(f.len() - 4), f)
             }
             ClientOut::Reply { header, body, op } => {
                 h.stats.session_id = session;
-                if let Some(i) =
-                    h.stats.pending.iter().position(|(x, _)| *x == header.xid || header.xid == -2)
-                {
-                    if let Some((_, at)) = h.stats.pending.remove(i) {
-                        let ms = at.elapsed().as_millis() as u64;
-                        h.stats.latency.add(ms);
-                        h.stats.last_latency_ms = ms;
-                        self.shell.stats.latency.add(ms);
-                    }
-                }
-                h.stats.last_op = op;
-                h.stats.last_cxid = header.xid;
-                h.stats.last_zxid = header.zxid;
-                h.stats.last_response_wall_ms = now_wall;
-                frame(|b| encode_reply(&header, &body, b))
+                account::replied(&mut self.shell.stats, &mut h.stats, &header, op, now_ms);
+                let f = frame(|b| encode_reply(&header, &body, b));
+                (Sent::Reply(f.len() - 4), f)
             }
         };
-        h.stats.sent += 1;
-        self.shell.stats.packets_sent += 1;
-        if h.out.try_send(Outgoing::Frame(frame)).is_err() {
+        account::sent(&mut self.shell.stats, &mut h.stats, what);
+        let n = frame.len();
+        let over = h.queued.load(Ordering::Relaxed) + n > CONN_OUTBOX_BYTES_MAX;
+        if over || h.out.try_send(Outgoing::Frame(frame)).is_err() {
             tracing::warn!(conn, "client is not reading its replies; closing the connection");
             self.shell.conns.remove(&conn);
+            return;
         }
+        h.queued.fetch_add(n, Ordering::Relaxed);
     }
 }
 

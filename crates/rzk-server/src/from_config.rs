@@ -56,21 +56,6 @@ impl Settings {
                 digest_enabled: c.digest_auth_enabled,
             },
         };
-        let conf_lines = vec![
-            ("clientPort".to_owned(), hp.port.to_string()),
-            (
-                "secureClientPort".to_owned(),
-                c.secure_client_address.as_ref().map_or(-1, |a| a.port as i32).to_string(),
-            ),
-            ("dataDir".to_owned(), absolute(&c.data_dir)),
-            ("dataLogDir".to_owned(), absolute(&c.data_log_dir)),
-            ("tickTime".to_owned(), c.tick_time_ms.to_string()),
-            ("maxClientCnxns".to_owned(), c.max_client_cnxns.to_string()),
-            ("minSessionTimeout".to_owned(), c.min_session_timeout_ms.to_string()),
-            ("maxSessionTimeout".to_owned(), c.max_session_timeout_ms.to_string()),
-            ("clientPortListenBacklog".to_owned(), c.client_port_listen_backlog.to_string()),
-            ("serverId".to_owned(), c.server_id.map(|s| s.0).unwrap_or(0).to_string()),
-        ];
         Ok(Settings {
             client_addr,
             data_dir: c.data_dir.clone(),
@@ -85,12 +70,8 @@ impl Settings {
             fsync_warning_ms: c.fsync_warning_threshold_ms.max(0) as u64,
             outstanding_requests_max: c.global_outstanding_limit.max(1) as usize,
             read_only_mode_enabled: c.read_only_mode_enabled,
-            conf_lines,
+            secure_client_port: c.secure_client_address.as_ref().map(|a| a.port),
             node,
         })
     }
-}
-
-fn absolute(p: &std::path::Path) -> String {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_owned()).join("version-2").display().to_string()
 }

@@ -5,11 +5,14 @@
 //! thread for group commit (`log_thread`), and replies and watch events go back out through each
 //! connection's writer. Start-up order and the accept loop are in `server`.
 
+pub mod account;
 pub mod conn;
 pub mod core;
 pub mod four_letter;
 pub mod from_config;
 pub mod log_thread;
+pub mod metrics;
+pub mod mntr;
 pub mod restore;
 pub mod server;
 pub mod settings;

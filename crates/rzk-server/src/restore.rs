@@ -15,11 +15,22 @@ pub enum RestoreError {
     Txn { file: String, offset: u64, reason: String },
 }
 
-/// The tree the log describes, and how many txns were replayed.
-pub fn restore(data_log_dir: &Path, extended_types: bool) -> Result<(DataTree, usize), RestoreError> {
+/// What the log replay produced.
+#[derive(Debug)]
+pub struct Restored {
+    pub tree: DataTree,
+    /// Txns replayed.
+    pub txns: usize,
+    /// The digest log (`hash`) the replay rebuilt: (zxid, digest) every 128 zxids.
+    pub digest_log: Vec<(i64, i64)>,
+}
+
+/// The tree the log describes.
+pub fn restore(data_log_dir: &Path, extended_types: bool) -> Result<Restored, RestoreError> {
     let mut tree = DataTree::new(extended_types);
     let entries = read_log_dir(data_log_dir, 0)?;
     let mut events = Vec::new();
+    let mut digest_log = Vec::new();
     for e in &entries {
         let entry = TxnEntry::decode(e.txn.clone()).map_err(|err| RestoreError::Txn {
             file: e.file.display().to_string(),
@@ -28,6 +39,10 @@ pub fn restore(data_log_dir: &Path, extended_types: bool) -> Result<(DataTree, u
         })?;
         tree.process_txn(&entry.header, &entry.body, &mut events);
         events.clear();
+        // DataTree.processTxn logs the digest of every 128th zxid, during replay too.
+        if entry.header.zxid % crate::four_letter::hash::DIGEST_LOG_INTERVAL == 0 {
+            digest_log.push((entry.header.zxid, tree.digest()));
+        }
     }
-    Ok((tree, entries.len()))
+    Ok(Restored { tree, txns: entries.len(), digest_log })
 }

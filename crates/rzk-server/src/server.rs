@@ -13,7 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::conn::{self, ConnParams};
-use crate::core::{Core, CoreMsg, wall_ms};
+use crate::core::{Core, CoreMsg, Startup, wall_ms};
+use crate::four_letter::host::DataDirs;
 use crate::log_thread;
 use crate::restore::restore;
 use crate::settings::Settings;
@@ -66,16 +67,20 @@ fn bind(settings: &Settings) -> Result<TcpListener, StartError> {
 }
 
 /// Binds, loads the database and starts serving. Returns once clients can connect.
-pub async fn start(settings: Settings) -> Result<ServerHandle, StartError> {
+pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     let listener = bind(&settings)?;
     let local_addr = listener.local_addr()?;
+    // `conf` reports the port actually bound (a configured port 0 picks one).
+    settings.client_addr = local_addr;
     std::fs::create_dir_all(&settings.data_dir)?;
     let t = std::time::Instant::now();
-    let (tree, replayed) = restore(&settings.data_log_dir, settings.node.extended_types)?;
+    let restored = restore(&settings.data_log_dir, settings.node.extended_types)?;
+    let load_ms = t.elapsed().as_millis() as u64;
+    let tree = restored.tree;
     tracing::info!(
-        txns = replayed,
+        txns = restored.txns,
         zxid = %format!("0x{:x}", tree.last_processed_zxid),
-        ms = t.elapsed().as_millis() as u64,
+        ms = load_ms,
         "database loaded"
     );
     let log = FileTxnLog::open(&settings.data_log_dir, settings.prealloc_bytes, settings.force_sync)?;
@@ -84,12 +89,22 @@ pub async fn start(settings: Settings) -> Result<ServerHandle, StartError> {
     let (log_tx, log_rx) = std::sync::mpsc::channel();
     log_thread::spawn(log, log_rx, core_tx.clone(), settings.fsync_warning_ms)?;
     let node = Node::new(settings.node.clone(), tree, 0, wall_ms());
-    let core = Core::new(node, settings.clone(), log_tx);
+    let mut core = Core::new(node, settings.clone(), log_tx);
+    // Without snapshots the whole load is the txn replay.
+    core.record_startup(Startup {
+        db_init_ms: load_ms,
+        txns_replayed: restored.txns,
+        replay_ms: load_ms,
+        digest_log: restored.digest_log,
+    });
+    let shared = core.shared_counters();
     let done = tokio::spawn(core.run(core_rx));
 
     let params = Arc::new(ConnParams {
         frame_bytes_max: settings.frame_bytes_max,
         four_letter_words: settings.four_letter_words.clone(),
+        dirs: DataDirs { data_dir: settings.data_dir.clone(), data_log_dir: settings.data_log_dir.clone() },
+        shared,
     });
     tokio::spawn(accept_loop(
         listener,

@@ -46,8 +46,8 @@ pub struct Settings {
     pub outstanding_requests_max: usize,
     /// `readonlymode.enabled` (answered by `isro`).
     pub read_only_mode_enabled: bool,
-    /// The text `conf` and `envi` print for the configuration (key=value lines).
-    pub conf_lines: Vec<(String, String)>,
+    /// `secureClientPort` (rzk serves no TLS port yet; `conf` prints it).
+    pub secure_client_port: Option<u16>,
     pub node: NodeConfig,
 }
 
@@ -68,7 +68,7 @@ impl Settings {
             fsync_warning_ms: 1000,
             outstanding_requests_max: 1000,
             read_only_mode_enabled: false,
-            conf_lines: Vec::new(),
+            secure_client_port: None,
             node: NodeConfig::default(),
         }
     }
