@@ -80,17 +80,21 @@ pub async fn serve(
         }
     };
     let (out_tx, out_rx) = mpsc::channel(CONN_OUTBOX_FRAMES_MAX);
-    let queued = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(ConnShared::default());
     if core
-        .send(CoreMsg::Accepted { conn, remote, out: out_tx.clone(), queued: queued.clone() })
+        .send(CoreMsg::Accepted { conn, remote, out: out_tx.clone(), shared: shared.clone() })
         .await
         .is_err()
         || core.send(CoreMsg::Connect { conn, req }).await.is_err()
     {
         return;
     }
-    let mut writer = tokio::spawn(write_loop(wr, out_rx, queued));
+    let mut writer = tokio::spawn(write_loop(wr, out_rx, shared.clone()));
     tokio::select! {
+        _ = shared.kill.notified() => {
+            tracing::info!(conn, %remote, "dropping a client that does not read its replies");
+            writer.abort();
+        }
         reason = read_loop(&mut rd, &mut buf, conn, &core, &out_tx, p) => {
             if let Some(reason) = reason {
                 tracing::info!(conn, %remote, %reason, "closing connection");
@@ -184,7 +188,16 @@ async fn read_frame(
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, queued: Arc<AtomicUsize>) {
+/// State a connection's tasks share with the core.
+#[derive(Debug, Default)]
+pub struct ConnShared {
+    /// Bytes routed to the writer and not yet written.
+    pub queued: AtomicUsize,
+    /// Set by the core to drop the connection (a client that stopped reading).
+    pub kill: tokio::sync::Notify,
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, shared: Arc<ConnShared>) {
     let mut batch = BytesMut::with_capacity(WRITE_BATCH_BYTES);
     while let Some(first) = rx.recv().await {
         let mut close = false;
@@ -209,7 +222,7 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, qu
                 Ok(_) => {}
             }
         }
-        queued.fetch_sub(n, Ordering::Relaxed);
+        shared.queued.fetch_sub(n, Ordering::Relaxed);
         batch.clear();
         if close {
             let _ = wr.shutdown().await;

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc as smpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,6 +17,7 @@ use rzk_proto::{Jute, ReplyHeader, Request};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::account::{self, Sent};
+use crate::conn::ConnShared;
 use crate::four_letter::{self, FourLetterRequest};
 use crate::settings::Settings;
 use crate::stats::{ConnStats, ServerStats, SharedCounters};
@@ -39,7 +40,7 @@ pub enum Outgoing {
 }
 
 pub enum CoreMsg {
-    Accepted { conn: ConnId, remote: SocketAddr, out: mpsc::Sender<Outgoing>, queued: Arc<AtomicUsize> },
+    Accepted { conn: ConnId, remote: SocketAddr, out: mpsc::Sender<Outgoing>, shared: Arc<ConnShared> },
     Connect { conn: ConnId, req: ConnectRequest },
     Request { conn: ConnId, xid: i32, req: Request },
     Malformed { conn: ConnId, xid: i32, op: i32 },
@@ -54,7 +55,7 @@ pub enum CoreMsg {
 pub struct ConnHandle {
     pub out: mpsc::Sender<Outgoing>,
     /// Bytes routed to the writer and not yet written.
-    pub queued: Arc<AtomicUsize>,
+    pub shared: Arc<ConnShared>,
     pub stats: ConnStats,
 }
 
@@ -158,9 +159,9 @@ impl Core {
     /// Handles one message; false on shutdown.
     fn handle(&mut self, msg: CoreMsg) -> Result<bool, String> {
         match msg {
-            CoreMsg::Accepted { conn, remote, out, queued } => {
+            CoreMsg::Accepted { conn, remote, out, shared } => {
                 let stats = ConnStats::new(remote, wall_ms());
-                self.shell.conns.insert(conn, ConnHandle { out, queued, stats });
+                self.shell.conns.insert(conn, ConnHandle { out, shared, stats });
                 self.node.step(Input::Accepted { conn, remote_ip: remote.ip().to_string() });
             }
             CoreMsg::Connect { conn, req } => {
@@ -268,13 +269,15 @@ impl Core {
         };
         account::sent(&mut self.shell.stats, &mut h.stats, what);
         let n = frame.len();
-        let over = h.queued.load(Ordering::Relaxed) + n > CONN_OUTBOX_BYTES_MAX;
+        let over = h.shared.queued.load(Ordering::Relaxed) + n > CONN_OUTBOX_BYTES_MAX;
         if over || h.out.try_send(Outgoing::Frame(frame)).is_err() {
             tracing::warn!(conn, "client is not reading its replies; closing the connection");
+            // Its writer may be stuck on a full socket: close it from the outside.
+            h.shared.kill.notify_one();
             self.shell.conns.remove(&conn);
             return;
         }
-        h.queued.fetch_add(n, Ordering::Relaxed);
+        h.shared.queued.fetch_add(n, Ordering::Relaxed);
     }
 }
 
