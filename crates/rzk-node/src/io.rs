@@ -26,6 +26,9 @@ pub enum Input {
     Closed { conn: ConnId },
     /// The txn log is durable up to and including this zxid.
     Persisted { through: i64 },
+    /// Writing the log failed (a full disk): every txn not yet durable was undone on disk and
+    /// fails; the sessions and changes they made are rolled back.
+    LogFailed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -222,6 +222,7 @@ impl Node {
             Input::Malformed { conn, xid, op } => self.malformed(conn, xid, op),
             Input::Closed { conn } => self.closed(conn),
             Input::Persisted { through } => self.persisted(through),
+            Input::LogFailed => self.log_failed(),
         }
     }
 
@@ -537,6 +538,38 @@ impl Node {
             if let Some(f) = self.in_flight.pop_front() {
                 self.commit(f);
             }
+        }
+    }
+
+    /// The log could not make the in-flight txns durable: each fails with SystemError (new
+    /// sessions are refused), and prep starts again from the tree.
+    fn log_failed(&mut self) {
+        let failed: Vec<InFlight> = self.in_flight.drain(..).collect();
+        tracing::warn!(txns = failed.len(), "failing txns the log could not store");
+        self.changes = Outstanding::default();
+        self.last_zxid = self.tree.last_processed_zxid;
+        let zxid_now = self.tree.last_processed_zxid;
+        for f in failed {
+            let hdr = &f.entry.header;
+            if hdr.txn_type == op::CLOSE_SESSION {
+                // The session lives on; an expired one is expired again at the next tick.
+                self.sessions.reopen(f.session, self.elapsed_ms);
+            }
+            match f.origin {
+                Origin::Client { conn, xid, req_op, .. } => {
+                    if self.conns.contains_key(&conn) {
+                        let header = ReplyHeader { xid, zxid: zxid_now, err: ErrorCode::SystemError.code() };
+                        self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: req_op });
+                    }
+                }
+                Origin::NewSession { conn, .. } => {
+                    self.sessions.remove(f.session);
+                    self.detach(conn);
+                    self.out(conn, ClientOut::Close { reason: "cannot store the new session" });
+                }
+                Origin::Expiry | Origin::Container => {}
+            }
+            self.drain_queue(f.session, hdr.zxid);
         }
     }
 

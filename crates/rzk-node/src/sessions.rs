@@ -134,6 +134,15 @@ impl SessionTracker {
         }
     }
 
+    /// Undoes `set_closing` (its closeSession could not be stored); the session expires again
+    /// after one tick if its time is up.
+    pub fn reopen(&mut self, id: i64, now_ms: i64) {
+        let Some(s) = self.sessions.get_mut(&id) else { return };
+        s.closing = false;
+        let at = self.round_up(now_ms);
+        self.schedule(id, at);
+    }
+
     pub fn set_closing(&mut self, id: i64) {
         if let Some(s) = self.sessions.get_mut(&id) {
             s.closing = true;

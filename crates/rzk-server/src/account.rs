@@ -107,6 +107,11 @@ pub fn sent(server: &mut ServerStats, c: &mut ConnStats, what: Sent) {
     }
 }
 
+/// A snapshot was written.
+pub fn snapshot_taken(server: &mut ServerStats, ms: u64) {
+    server.metrics.snapshot_time.add(ms as i64);
+}
+
 /// The log made a batch durable.
 pub fn persisted(server: &mut ServerStats, txns: usize, fsync_ms: u64, fsync_warning_ms: u64) {
     server.metrics.fsync_time.add(fsync_ms as i64);

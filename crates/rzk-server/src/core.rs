@@ -10,7 +10,7 @@ use std::sync::mpsc as smpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use rzk_node::{ClientOut, ConnId, Input, LogAppend, Node};
+use rzk_node::{ClientOut, ConnId, Input, Node};
 use rzk_proto::connect::ConnectRequest;
 use rzk_proto::response::encode_reply;
 use rzk_proto::{Jute, ReplyHeader, Request};
@@ -19,7 +19,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::account::{self, Sent};
 use crate::conn::ConnShared;
 use crate::four_letter::{self, FourLetterRequest};
+use crate::log_thread::LogCmd;
 use crate::settings::Settings;
+use crate::snapshotter::Snapshotter;
 use crate::stats::{ConnStats, ServerStats, SharedCounters};
 
 /// Frames a connection may have queued for writing before it counts as stalled and is closed.
@@ -40,14 +42,49 @@ pub enum Outgoing {
 }
 
 pub enum CoreMsg {
-    Accepted { conn: ConnId, remote: SocketAddr, out: mpsc::Sender<Outgoing>, shared: Arc<ConnShared> },
-    Connect { conn: ConnId, req: ConnectRequest },
-    Request { conn: ConnId, xid: i32, req: Request },
-    Malformed { conn: ConnId, xid: i32, op: i32 },
-    Closed { conn: ConnId },
-    Persisted { through: i64, txns: usize, fsync_ms: u64 },
+    Accepted {
+        conn: ConnId,
+        remote: SocketAddr,
+        out: mpsc::Sender<Outgoing>,
+        shared: Arc<ConnShared>,
+    },
+    Connect {
+        conn: ConnId,
+        req: ConnectRequest,
+    },
+    Request {
+        conn: ConnId,
+        xid: i32,
+        req: Request,
+    },
+    Malformed {
+        conn: ConnId,
+        xid: i32,
+        op: i32,
+    },
+    Closed {
+        conn: ConnId,
+    },
+    Persisted {
+        through: i64,
+        txns: usize,
+        fsync_ms: u64,
+    },
     StorageFailed(String),
-    FourLetter { req: Box<FourLetterRequest>, reply: oneshot::Sender<String> },
+    /// The log thread could not store the txns it was given (see `log_thread`).
+    LogFailed {
+        error: String,
+    },
+    /// The snapshot writer finished a snapshot.
+    SnapshotWritten {
+        zxid: i64,
+        ms: u64,
+        ok: bool,
+    },
+    FourLetter {
+        req: Box<FourLetterRequest>,
+        reply: oneshot::Sender<String>,
+    },
     Shutdown,
 }
 
@@ -70,6 +107,8 @@ pub struct Shell {
     pub digest_log: VecDeque<(i64, i64)>,
     /// Counters the connection tasks bump themselves.
     pub shared: Arc<SharedCounters>,
+    /// The last snapshot written: (zxid, wall-clock ms).
+    pub last_snapshot: Option<(i64, i64)>,
 }
 
 /// What loading the database measured, for the start-up metrics and `hash`.
@@ -88,12 +127,18 @@ pub fn wall_ms() -> i64 {
 pub struct Core {
     node: Node,
     shell: Shell,
-    log_tx: smpsc::Sender<Vec<LogAppend>>,
+    log_tx: smpsc::Sender<LogCmd>,
+    snapshotter: Snapshotter,
     epoch: Instant,
 }
 
 impl Core {
-    pub fn new(node: Node, settings: Settings, log_tx: smpsc::Sender<Vec<LogAppend>>) -> Core {
+    pub fn new(
+        node: Node,
+        settings: Settings,
+        log_tx: smpsc::Sender<LogCmd>,
+        snapshotter: Snapshotter,
+    ) -> Core {
         let epoch = Instant::now();
         let shell = Shell {
             settings,
@@ -103,8 +148,9 @@ impl Core {
             trace_mask: four_letter::TRACE_MASK_DEFAULT,
             digest_log: VecDeque::new(),
             shared: Arc::default(),
+            last_snapshot: None,
         };
-        Core { node, shell, log_tx, epoch }
+        Core { node, shell, log_tx, snapshotter, epoch }
     }
 
     /// The counters connection tasks share with the core.
@@ -192,6 +238,20 @@ impl Core {
                 self.persisted(through);
             }
             CoreMsg::StorageFailed(e) => return Err(e),
+            CoreMsg::LogFailed { error } => {
+                tracing::error!(%error, "transaction log write failed; failing the txns in flight");
+                self.node.step(Input::LogFailed);
+                if self.log_tx.send(LogCmd::Resume).is_err() {
+                    tracing::error!("the log thread is gone");
+                }
+            }
+            CoreMsg::SnapshotWritten { zxid, ms, ok } => {
+                self.snapshotter.written();
+                if ok {
+                    self.shell.last_snapshot = Some((zxid, wall_ms()));
+                    account::snapshot_taken(&mut self.shell.stats, ms);
+                }
+            }
             CoreMsg::FourLetter { req, reply } => {
                 // ZooKeeper counts the word as a packet received before it runs the command, and
                 // the reply's writes as sent after.
@@ -227,8 +287,19 @@ impl Core {
     /// Carries out the node's output: txns to the log thread, then frames to connections.
     fn flush(&mut self) {
         let ready = self.node.ready();
-        if !ready.log.is_empty() && self.log_tx.send(ready.log).is_err() {
-            tracing::error!("the log thread is gone");
+        if !ready.log.is_empty() {
+            let bytes: u64 = ready.log.iter().map(|a| a.bytes.len() as u64).sum();
+            let txns = ready.log.len() as u64;
+            if self.log_tx.send(LogCmd::Append(ready.log)).is_err() {
+                tracing::error!("the log thread is gone");
+            }
+            if self.snapshotter.on_logged(txns, bytes) {
+                let _ = self.log_tx.send(LogCmd::Roll);
+                self.snapshotter.start(self.node.tree());
+            }
+        }
+        if self.snapshotter.running() {
+            self.snapshotter.step(self.node.tree());
         }
         for (conn, out) in ready.client_out {
             self.route(conn, out);

@@ -125,6 +125,7 @@ mod tests {
             trace_mask: TRACE_MASK_DEFAULT,
             digest_log: VecDeque::new(),
             shared: Default::default(),
+            last_snapshot: None,
         }
     }
 

@@ -6,7 +6,9 @@ use rzk_config::{Config, FourLetterWords};
 use rzk_node::NodeConfig;
 use rzk_node::auth::AuthConfig;
 
-use crate::settings::{FourLetterWhitelist, Settings};
+use rzk_storage::snapfile::Compression;
+
+use crate::settings::{FourLetterWhitelist, Settings, StorageSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -69,6 +71,20 @@ impl Settings {
             force_sync: c.force_sync,
             fsync_warning_ms: c.fsync_warning_threshold_ms.max(0) as u64,
             outstanding_requests_max: c.global_outstanding_limit.max(1) as usize,
+            storage: StorageSettings {
+                snap_count: c.snap_count as u64,
+                snap_size_limit_bytes: c.snap_size_limit_bytes,
+                compression: match c.snapshot_compression {
+                    rzk_config::SnapshotCompression::Gzip => Compression::Gzip,
+                    rzk_config::SnapshotCompression::Snappy => Compression::Snappy,
+                    _ => Compression::None,
+                },
+                snap_retain_count: c.snap_retain_count as usize,
+                purge_interval_hours: c.purge_interval_hours,
+                datadir_autocreate: c.datadir_autocreate,
+                db_autocreate: c.db_autocreate,
+                snapshot_trust_empty: c.snapshot_trust_empty,
+            },
             read_only_mode_enabled: c.read_only_mode_enabled,
             secure_client_port: c.secure_client_address.as_ref().map(|a| a.port),
             node,

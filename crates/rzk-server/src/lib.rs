@@ -16,6 +16,7 @@ pub mod mntr;
 pub mod restore;
 pub mod server;
 pub mod settings;
+pub mod snapshotter;
 pub mod stats;
 
 pub use server::{ServerHandle, StartError, start};

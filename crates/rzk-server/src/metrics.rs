@@ -138,6 +138,8 @@ pub struct Metrics {
     pub response_bytes: u64,
     /// `fsynctime`: ms per txn-log fsync.
     pub fsync_time: Summary,
+    /// `snapshottime`: ms to take and write a snapshot.
+    pub snapshot_time: Summary,
     /// `sync_processor_batch_size`: txns per group commit.
     pub sync_batch_size: Summary,
     /// `dbinittime`: ms to load the database at start-up.
@@ -167,6 +169,7 @@ impl Metrics {
     pub fn summary(&self, name: &str) -> Option<&Summary> {
         match name {
             "fsynctime" => Some(&self.fsync_time),
+            "snapshottime" => Some(&self.snapshot_time),
             "sync_processor_batch_size" => Some(&self.sync_batch_size),
             "dbinittime" => Some(&self.db_init_time),
             "startup_txns_loaded" => Some(&self.startup_txns_loaded),

@@ -178,7 +178,7 @@ pub const METRICS: [(&str, Kind); 137] = [
 /// parts rzk does not have: a quorum (proposals, learners, elections, syncs), the commit
 /// processor's queues and worker pool, request throttling, response caches, the watcher
 /// cleaner, snapshots, the JVM, Netty and TLS.
-pub const NOT_MEASURED: [&str; 100] = [
+pub const NOT_MEASURED: [&str; 99] = [
     "proposal_count",
     "watch_bytes",
     "outstanding_changes_removed",
@@ -238,7 +238,6 @@ pub const NOT_MEASURED: [&str; 100] = [
     "inflight_snap_count",
     "reads_issued_from_session_queue",
     "learner_request_processor_queue_size",
-    "snapshottime",
     "unavailable_time",
     "reads_after_write_in_session_queue",
     "requests_in_session_queue",

@@ -1,11 +1,24 @@
-//! Loading the database at start-up (`ZKDatabase.loadDataBase` / `FileTxnSnapLog.restore`):
-//! replay the transaction log into a fresh tree. (Snapshots come with the storage issue.)
+//! Loading the database at start-up, as the seed documents describe it (`ZKDatabase.loadDataBase`
+//! → `FileTxnSnapLog.restore` → `ZooKeeperServer.loadData`): the newest valid snapshot (a bad one
+//! falls back to an older one, up to 100 tried), then the transaction log replayed from the
+//! snapshot's zxid (idempotent over ZooKeeper's fuzzy snapshots), then the ephemerals of sessions
+//! that no longer exist removed. A partial txn at the end of the newest log (a torn write) is cut
+//! off with a warning; damage in the middle of a log stops start-up with the file and offset.
 
 use std::path::Path;
+use std::time::Instant;
 
+use bytes::Bytes;
 use rzk_proto::txn::TxnEntry;
-use rzk_storage::{LogError, read_log_dir};
+use rzk_storage::snapfile::{find_valid_snapshots, read_snapshot, snapshot_files};
+use rzk_storage::{LogError, VERSION_DIR, read_log_dir};
 use rzk_tree::DataTree;
+use rzk_tree::snapshot::load_snapshot;
+
+use crate::settings::StorageSettings;
+
+/// How many snapshots are tried before giving up (`FileSnap.deserialize`).
+pub const SNAPSHOTS_TRIED_MAX: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
@@ -13,22 +26,64 @@ pub enum RestoreError {
     Log(#[from] LogError),
     #[error("{file} at offset {offset}: cannot decode txn: {reason}")]
     Txn { file: String, offset: u64, reason: String },
+    #[error("Not able to find valid snapshots in {0}")]
+    NoValidSnapshot(String),
+    #[error(
+        "No snapshot found, but there are log entries. Something is broken! (snapshot.trust.empty allows this)"
+    )]
+    EmptySnapshot,
+    #[error(
+        "Missing data directory {0}, automatic data directory creation is disabled \
+         (zookeeper.datadir.autocreate is false). Please create this directory manually."
+    )]
+    NoDataDir(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
-/// What the log replay produced.
+/// What start-up loaded.
 #[derive(Debug)]
 pub struct Restored {
     pub tree: DataTree,
-    /// Txns replayed.
+    /// The zxid of the snapshot loaded (0 when there was none).
+    pub snapshot_zxid: i64,
+    pub snapshot_load_ms: u64,
+    /// Txns replayed from the log.
     pub txns: usize,
+    pub replay_ms: u64,
     /// The digest log (`hash`) the replay rebuilt: (zxid, digest) every 128 zxids.
     pub digest_log: Vec<(i64, i64)>,
 }
 
-/// The tree the log describes.
-pub fn restore(data_log_dir: &Path, extended_types: bool) -> Result<Restored, RestoreError> {
-    let mut tree = DataTree::new(extended_types);
-    let entries = read_log_dir(data_log_dir, 0)?;
+pub fn restore(
+    data_dir: &Path,
+    data_log_dir: &Path,
+    st: &StorageSettings,
+    extended_types: bool,
+) -> Result<Restored, RestoreError> {
+    for d in [data_dir, data_log_dir] {
+        if !d.exists() {
+            if !st.datadir_autocreate {
+                return Err(RestoreError::NoDataDir(d.display().to_string()));
+            }
+            std::fs::create_dir_all(d.join(VERSION_DIR))?;
+        }
+    }
+    let t = Instant::now();
+    let (mut tree, snapshot_zxid) = match load_newest_snapshot(data_dir, extended_types)? {
+        Some(loaded) => loaded,
+        None => {
+            let logged = !read_log_dir(data_log_dir, -1)?.is_empty();
+            if logged && !st.snapshot_trust_empty {
+                return Err(RestoreError::EmptySnapshot);
+            }
+            (DataTree::new(extended_types), 0)
+        }
+    };
+    let snapshot_load_ms = t.elapsed().as_millis() as u64;
+    let t = Instant::now();
+    cut_torn_tail(data_log_dir)?;
+    let entries = read_log_dir(data_log_dir, snapshot_zxid)?;
     let mut events = Vec::new();
     let mut digest_log = Vec::new();
     for e in &entries {
@@ -44,5 +99,71 @@ pub fn restore(data_log_dir: &Path, extended_types: bool) -> Result<Restored, Re
             digest_log.push((entry.header.zxid, tree.digest()));
         }
     }
-    Ok(Restored { tree, txns: entries.len(), digest_log })
+    remove_dead_ephemerals(&mut tree);
+    Ok(Restored {
+        tree,
+        snapshot_zxid,
+        snapshot_load_ms,
+        txns: entries.len(),
+        replay_ms: t.elapsed().as_millis() as u64,
+        digest_log,
+    })
+}
+
+/// The newest snapshot that loads, trying up to [`SNAPSHOTS_TRIED_MAX`]; `None` if there is none.
+fn load_newest_snapshot(
+    data_dir: &Path,
+    extended_types: bool,
+) -> Result<Option<(DataTree, i64)>, RestoreError> {
+    let candidates = find_valid_snapshots(data_dir, SNAPSHOTS_TRIED_MAX)?;
+    if candidates.is_empty() {
+        if !snapshot_files(data_dir)?.is_empty() {
+            return Err(RestoreError::NoValidSnapshot(data_dir.join(VERSION_DIR).display().to_string()));
+        }
+        return Ok(None);
+    }
+    for (zxid, path) in &candidates {
+        tracing::info!(file = %path.display(), "reading snapshot");
+        let loaded = read_snapshot(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| load_snapshot(Bytes::from(bytes), extended_types).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(mut l) => {
+                l.tree.last_processed_zxid = *zxid;
+                return Ok(Some((l.tree, *zxid)));
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "problem reading snapshot; trying an older one")
+            }
+        }
+    }
+    Err(RestoreError::NoValidSnapshot(data_dir.join(VERSION_DIR).display().to_string()))
+}
+
+/// Cuts a partial txn off the end of the newest log file, so that new files written after it do
+/// not leave it in the middle of the log.
+fn cut_torn_tail(data_log_dir: &Path) -> Result<(), RestoreError> {
+    let files = rzk_storage::txnlog::log_files(&data_log_dir.join(VERSION_DIR))?;
+    if let Some((_, newest)) = files.last()
+        && let Some(good) = rzk_storage::txnlog::valid_prefix_len(newest)?
+    {
+        tracing::warn!(file = %newest.display(), bytes = good, "cutting a partial txn off the end of the log");
+        let f = std::fs::OpenOptions::new().write(true).open(newest)?;
+        f.set_len(good)?;
+        f.sync_all()?;
+    }
+    Ok(())
+}
+
+/// `ZooKeeperServer.loadData`: ephemerals whose session is not in the session table are deleted
+/// (their closeSession happened, or the session is unknown).
+fn remove_dead_ephemerals(tree: &mut DataTree) {
+    let dead: Vec<i64> =
+        tree.ephemerals_by_session().keys().copied().filter(|s| !tree.sessions.contains_key(s)).collect();
+    let zxid = tree.last_processed_zxid;
+    let mut events = Vec::new();
+    for s in dead {
+        tracing::info!(session = %format!("0x{s:x}"), "removing ephemerals of a dead session");
+        tree.kill_session(s, zxid, None, &mut events);
+    }
 }

@@ -18,6 +18,7 @@ use crate::four_letter::host::DataDirs;
 use crate::log_thread;
 use crate::restore::restore;
 use crate::settings::Settings;
+use crate::snapshotter::{Snapshotter, snapshot_now, spawn_writer};
 
 /// Messages waiting for the core before senders have to wait.
 pub const CORE_INBOX_MSGS_MAX: usize = 10_000;
@@ -72,31 +73,48 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     let local_addr = listener.local_addr()?;
     // `conf` reports the port actually bound (a configured port 0 picks one).
     settings.client_addr = local_addr;
-    std::fs::create_dir_all(&settings.data_dir)?;
     let t = std::time::Instant::now();
-    let restored = restore(&settings.data_log_dir, settings.node.extended_types)?;
+    let st = &settings.storage;
+    let restored = restore(&settings.data_dir, &settings.data_log_dir, st, settings.node.extended_types)?;
     let load_ms = t.elapsed().as_millis() as u64;
     let tree = restored.tree;
     tracing::info!(
+        snapshot = %format!("0x{:x}", restored.snapshot_zxid),
         txns = restored.txns,
         zxid = %format!("0x{:x}", tree.last_processed_zxid),
         ms = load_ms,
         "database loaded"
     );
+    // ZooKeeperServer.loadData ends with a snapshot of what was loaded.
+    let snap = snapshot_now(&settings.data_dir, &tree, st.compression)?;
+    tracing::info!(file = %snap.display(), "snapshot taken at start-up");
     let log = FileTxnLog::open(&settings.data_log_dir, settings.prealloc_bytes, settings.force_sync)?;
 
     let (core_tx, core_rx) = mpsc::channel(CORE_INBOX_MSGS_MAX);
     let (log_tx, log_rx) = std::sync::mpsc::channel();
     log_thread::spawn(log, log_rx, core_tx.clone(), settings.fsync_warning_ms)?;
+    let (snap_tx, snap_rx) = std::sync::mpsc::channel();
+    spawn_writer(settings.data_dir.clone(), st.compression, snap_rx, core_tx.clone())?;
+    let seed = wall_ms() as u64 ^ ((std::process::id() as u64) << 32);
+    let snapshotter = Snapshotter::new(st.clone(), snap_tx, seed);
     let node = Node::new(settings.node.clone(), tree, 0, wall_ms());
-    let mut core = Core::new(node, settings.clone(), log_tx);
-    // Without snapshots the whole load is the txn replay.
+    let mut core = Core::new(node, settings.clone(), log_tx, snapshotter);
     core.record_startup(Startup {
         db_init_ms: load_ms,
         txns_replayed: restored.txns,
-        replay_ms: load_ms,
+        replay_ms: restored.replay_ms,
         digest_log: restored.digest_log,
     });
+    if let Some(hours) = st.purge_interval_hours {
+        tokio::spawn(purge_task(
+            settings.data_dir.clone(),
+            settings.data_log_dir.clone(),
+            st.snap_retain_count,
+            hours,
+        ));
+    } else {
+        tracing::info!("Purge task is not scheduled.");
+    }
     let shared = core.shared_counters();
     let done = tokio::spawn(core.run(core_rx));
 
@@ -191,6 +209,26 @@ fn release(counts: &Mutex<ConnCounts>, ip: IpAddr) {
             if *n == 0 {
                 c.per_ip.remove(&ip);
             }
+        }
+    }
+}
+
+/// `DatadirCleanupManager`: purge at start and then every `hours`.
+async fn purge_task(
+    data_dir: std::path::PathBuf,
+    data_log_dir: std::path::PathBuf,
+    retain: usize,
+    hours: u32,
+) {
+    tracing::info!(retain, hours, "purge task scheduled");
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(hours as u64 * 3600));
+    loop {
+        every.tick().await;
+        let (d, l) = (data_dir.clone(), data_log_dir.clone());
+        match tokio::task::spawn_blocking(move || rzk_storage::purge::purge(&d, &l, retain)).await {
+            Ok(Ok(removed)) => tracing::info!(files = removed.len(), "purge task completed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "purge failed"),
+            Err(e) => tracing::warn!(error = %e, "purge task panicked"),
         }
     }
 }

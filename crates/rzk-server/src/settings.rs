@@ -48,6 +48,8 @@ pub struct Settings {
     pub read_only_mode_enabled: bool,
     /// `secureClientPort` (rzk serves no TLS port yet; `conf` prints it).
     pub secure_client_port: Option<u16>,
+    /// Snapshots, purging and start-up checks of the data directories.
+    pub storage: StorageSettings,
     pub node: NodeConfig,
 }
 
@@ -69,7 +71,44 @@ impl Settings {
             outstanding_requests_max: 1000,
             read_only_mode_enabled: false,
             secure_client_port: None,
+            storage: StorageSettings::default(),
             node: NodeConfig::default(),
+        }
+    }
+}
+
+/// The storage part of zoo.cfg.
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    /// `snapCount`: a snapshot is taken after snapCount/2 + rand(snapCount/2) txns.
+    pub snap_count: u64,
+    /// `snapSizeLimitInKb` in bytes: ... or after this much log, likewise randomised.
+    pub snap_size_limit_bytes: Option<u64>,
+    /// `snapshot.compression.method`.
+    pub compression: rzk_storage::snapfile::Compression,
+    /// `autopurge.snapRetainCount`.
+    pub snap_retain_count: usize,
+    /// `autopurge.purgeInterval` (hours; `None` = off).
+    pub purge_interval_hours: Option<u32>,
+    /// `zookeeper.datadir.autocreate`.
+    pub datadir_autocreate: bool,
+    /// `zookeeper.db.autocreate`.
+    pub db_autocreate: bool,
+    /// `snapshot.trust.empty`.
+    pub snapshot_trust_empty: bool,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            snap_count: 100_000,
+            snap_size_limit_bytes: Some(4 * 1024 * 1024 * 1024),
+            compression: rzk_storage::snapfile::Compression::None,
+            snap_retain_count: 3,
+            purge_interval_hours: None,
+            datadir_autocreate: true,
+            db_autocreate: true,
+            snapshot_trust_empty: false,
         }
     }
 }

@@ -60,6 +60,12 @@ struct OpenLog {
     needs_dir_sync: bool,
 }
 
+/// A position in the log, from [`FileTxnLog::mark`].
+#[derive(Debug, Clone)]
+pub struct LogMark {
+    file: Option<(PathBuf, u64)>,
+}
+
 /// The writer of the log directory.
 pub struct FileTxnLog {
     dir: PathBuf,
@@ -136,6 +142,35 @@ impl FileTxnLog {
         Ok(())
     }
 
+    /// Where the log stands now, to undo a batch that could not be made durable.
+    pub fn mark(&self) -> LogMark {
+        LogMark { file: self.current.as_ref().map(|l| (l.path.clone(), l.position)) }
+    }
+
+    /// Undoes everything appended since `mark` (after a failed write or fsync): the file is cut
+    /// back (or removed, if the batch created it) so no unacknowledged txn survives, and the next
+    /// append starts a new file on a fresh descriptor.
+    pub fn discard_since(&mut self, mark: &LogMark) -> Result<(), LogError> {
+        let Some(cur) = self.current.take() else { return Ok(()) };
+        match &mark.file {
+            Some((path, pos)) if *path == cur.path => {
+                cur.file.set_len(*pos).map_err(io_err(&cur.path))?;
+                cur.file.sync_all().map_err(io_err(&cur.path))?;
+            }
+            _ => {
+                // The failed batch opened this file: nothing in it was acknowledged.
+                drop(cur.file);
+                std::fs::remove_file(&cur.path).map_err(io_err(&cur.path))?;
+                if let Some((path, pos)) = &mark.file {
+                    let f = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
+                    f.set_len(*pos).map_err(io_err(path))?;
+                    f.sync_all().map_err(io_err(path))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a new file with the next append (after a snapshot, `rollLog`).
     pub fn roll(&mut self) -> Result<(), LogError> {
         self.commit()?;
@@ -206,21 +241,22 @@ pub fn read_log_dir(data_log_dir: &Path, after: i64) -> Result<Vec<LogEntry>, Lo
     Ok(out)
 }
 
-fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<(), LogError> {
-    let mut f = File::open(path).map_err(io_err(path))?;
-    let mut data = Vec::new();
-    f.read_to_end(&mut data).map_err(io_err(path))?;
-    let data = bytes::Bytes::from(data);
+/// How a scan of one log file ended.
+enum ScanEnd {
+    /// At the preallocated zeros or the end of the file.
+    Clean,
+    /// A partial entry starts at this offset (a torn write).
+    Torn { offset: usize, reason: &'static str },
+}
+
+/// Walks the entries of one file's bytes, handing each valid one to `f`.
+fn scan(
+    path: &Path,
+    data: &bytes::Bytes,
+    mut f: impl FnMut(usize, bytes::Bytes),
+) -> Result<ScanEnd, LogError> {
     if data.len() < HEADER_BYTES as usize {
-        if newest {
-            tracing::warn!(file = %path.display(), "txn log shorter than its header; ignoring it");
-            return Ok(());
-        }
-        return Err(LogError::Corrupt {
-            path: path.to_owned(),
-            offset: 0,
-            reason: "file shorter than its header".into(),
-        });
+        return Ok(ScanEnd::Torn { offset: 0, reason: "file shorter than its header" });
     }
     let magic = i32::from_be_bytes([data[0], data[1], data[2], data[3]]);
     let version = i32::from_be_bytes([data[4], data[5], data[6], data[7]]);
@@ -229,36 +265,27 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
     }
     let mut pos = HEADER_BYTES as usize;
     loop {
-        let torn = |reason: &str| -> Result<(), LogError> {
-            if newest {
-                tracing::warn!(file = %path.display(), offset = pos, reason, "partial txn at the end of the log; ignoring it");
-                Ok(())
-            } else {
-                Err(LogError::Corrupt {
-                    path: path.to_owned(),
-                    offset: pos as u64,
-                    reason: reason.to_owned(),
-                })
-            }
-        };
         if pos + 12 > data.len() {
-            if pos < data.len() && data[pos..].iter().any(|b| *b != 0) {
-                return torn("truncated entry header");
+            if data[pos..].iter().any(|b| *b != 0) {
+                return Ok(ScanEnd::Torn { offset: pos, reason: "truncated entry header" });
             }
-            return Ok(());
+            return Ok(ScanEnd::Clean);
         }
         let crc = i64::from_be_bytes(data[pos..pos + 8].try_into().unwrap_or([0; 8]));
         let len = i32::from_be_bytes(data[pos + 8..pos + 12].try_into().unwrap_or([0; 4]));
         if len == 0 {
-            // Preallocated zeros: the end of this file.
-            return Ok(());
+            // Preallocated zeros (or a torn header followed by zeros): the end of this file.
+            if crc != 0 {
+                return Ok(ScanEnd::Torn { offset: pos, reason: "entry header without a length" });
+            }
+            return Ok(ScanEnd::Clean);
         }
         if len < 0 || pos + 12 + len as usize + 1 > data.len() {
-            return torn("truncated entry");
+            return Ok(ScanEnd::Torn { offset: pos, reason: "truncated entry" });
         }
         let body = data.slice(pos + 12..pos + 12 + len as usize);
-        if data[pos + 12 + len as usize] != crate::txnlog::ENTRY_END {
-            return torn("entry without its end marker");
+        if data[pos + 12 + len as usize] != ENTRY_END {
+            return Ok(ScanEnd::Torn { offset: pos, reason: "entry without its end marker" });
         }
         let mut adler = adler2::Adler32::new();
         adler.write_slice(&body);
@@ -272,11 +299,45 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
                 reason: "txn shorter than its header".into(),
             });
         }
+        f(pos, body);
+        pos += 12 + len as usize + 1;
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<bytes::Bytes, LogError> {
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut data = Vec::new();
+    f.read_to_end(&mut data).map_err(io_err(path))?;
+    Ok(bytes::Bytes::from(data))
+}
+
+fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<(), LogError> {
+    let data = read_bytes(path)?;
+    let end = scan(path, &data, |pos, body| {
         let zxid = i64::from_be_bytes(body[12..20].try_into().unwrap_or([0; 8]));
         if zxid > after {
             out.push(LogEntry { zxid, txn: body, file: path.to_owned(), offset: pos as u64 });
         }
-        pos += 12 + len as usize + 1;
+    })?;
+    match end {
+        ScanEnd::Clean => Ok(()),
+        // ZooKeeper moves on to the next file after a partial entry (FileTxnIterator): only
+        // txns never acknowledged can be there. The newest file's tail is cut at start-up.
+        ScanEnd::Torn { offset, reason } => {
+            if !newest {
+                tracing::warn!(file = %path.display(), offset, reason, "partial txn in an older log file; moving on");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// If a log file ends with a partial txn, the length of its good prefix.
+pub fn valid_prefix_len(path: &Path) -> Result<Option<u64>, LogError> {
+    let data = read_bytes(path)?;
+    match scan(path, &data, |_, _| {})? {
+        ScanEnd::Clean => Ok(None),
+        ScanEnd::Torn { offset, .. } => Ok(Some(offset as u64)),
     }
 }
 

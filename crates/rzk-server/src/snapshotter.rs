@@ -1,0 +1,164 @@
+//! Taking snapshots while serving (`SyncRequestProcessor.shouldSnapshot` + `takeSnapshot`). After
+//! snapCount/2 + rand(snapCount/2) logged txns (or half the size limit plus a random part), the
+//! log is rolled and a fuzzy snapshot starts: the core serializes a slice of the tree after each
+//! batch of work ([`Snapshotter::step`]), so writes never wait behind a whole-tree copy, and a
+//! writer thread compresses, writes and fsyncs the finished stream. Only one snapshot runs at a
+//! time ("too busy to snap, skipping" otherwise, as in ZooKeeper).
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use rzk_storage::snapfile::{Compression, snapshot_name, write_snapshot};
+use rzk_tree::DataTree;
+use rzk_tree::snapshot::SnapshotJob;
+use tokio::sync::mpsc as tmpsc;
+
+use crate::core::CoreMsg;
+use crate::settings::StorageSettings;
+
+/// Nodes serialized per step of a running snapshot (a few milliseconds of work).
+pub const NODES_PER_STEP: usize = 20_000;
+
+/// A finished snapshot stream for the writer thread.
+pub struct SnapshotWrite {
+    pub zxid: i64,
+    pub stream: Vec<u8>,
+    pub started: Instant,
+}
+
+pub struct Snapshotter {
+    settings: StorageSettings,
+    job: Option<(SnapshotJob, Instant)>,
+    /// A finished snapshot is being written.
+    writing: bool,
+    txns_since: u64,
+    bytes_since: u64,
+    roll_txns: u64,
+    roll_bytes: u64,
+    rng: u64,
+    writer: mpsc::Sender<SnapshotWrite>,
+}
+
+impl Snapshotter {
+    pub fn new(settings: StorageSettings, writer: mpsc::Sender<SnapshotWrite>, seed: u64) -> Snapshotter {
+        let mut s = Snapshotter {
+            settings,
+            job: None,
+            writing: false,
+            txns_since: 0,
+            bytes_since: 0,
+            roll_txns: 0,
+            roll_bytes: 0,
+            rng: seed | 1,
+            writer,
+        };
+        s.reset_thresholds();
+        s
+    }
+
+    fn rand_below(&mut self, n: u64) -> u64 {
+        // xorshift64*: enough to spread snapshot times across servers.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        if n == 0 { 0 } else { self.rng.wrapping_mul(0x2545F4914F6CDD1D) % n }
+    }
+
+    /// `resetSnapshotStats`: new random thresholds.
+    fn reset_thresholds(&mut self) {
+        let half = self.settings.snap_count / 2;
+        self.roll_txns = half + self.rand_below(half);
+        self.roll_bytes = match self.settings.snap_size_limit_bytes {
+            Some(limit) if limit > 0 => limit / 2 + self.rand_below(limit / 2),
+            _ => u64::MAX,
+        };
+        self.txns_since = 0;
+        self.bytes_since = 0;
+    }
+
+    /// Counts logged txns; true when a snapshot should start now (the caller rolls the log).
+    pub fn on_logged(&mut self, txns: u64, bytes: u64) -> bool {
+        self.txns_since += txns;
+        self.bytes_since += bytes;
+        if self.txns_since <= self.roll_txns && self.bytes_since <= self.roll_bytes {
+            return false;
+        }
+        self.reset_thresholds();
+        if self.job.is_some() || self.writing {
+            tracing::warn!("too busy to snap, skipping");
+            return false;
+        }
+        true
+    }
+
+    pub fn start(&mut self, tree: &DataTree) {
+        tracing::info!(zxid = %format!("0x{:x}", tree.last_processed_zxid), "creating new snapshot");
+        self.job = Some((SnapshotJob::start(tree), Instant::now()));
+    }
+
+    pub fn running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Serializes the next slice; hands the stream to the writer when the walk is done.
+    pub fn step(&mut self, tree: &DataTree) {
+        let Some((job, _)) = self.job.as_mut() else { return };
+        if !job.step(tree, NODES_PER_STEP) {
+            return;
+        }
+        let Some((job, started)) = self.job.take() else { return };
+        let zxid = job.zxid;
+        let stream = job.finish(tree);
+        self.writing = true;
+        if self.writer.send(SnapshotWrite { zxid, stream, started }).is_err() {
+            self.writing = false;
+        }
+    }
+
+    /// The writer finished (or failed).
+    pub fn written(&mut self) {
+        self.writing = false;
+    }
+}
+
+/// The thread that writes finished snapshots: compression, file, fsync of file and directory.
+pub fn spawn_writer(
+    data_dir: PathBuf,
+    compression: Compression,
+    rx: mpsc::Receiver<SnapshotWrite>,
+    core: tmpsc::Sender<CoreMsg>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
+        while let Ok(w) = rx.recv() {
+            let ok = match write_snapshot(&data_dir, w.zxid, &w.stream, compression) {
+                Ok(path) => {
+                    tracing::info!(file = %path.display(), ms = w.started.elapsed().as_millis() as u64, "snapshot written");
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot write snapshot");
+                    let path = data_dir.join(rzk_storage::VERSION_DIR).join(snapshot_name(w.zxid, compression));
+                    let _ = std::fs::remove_file(path);
+                    false
+                }
+            };
+            let ms = w.started.elapsed().as_millis() as u64;
+            if core.blocking_send(CoreMsg::SnapshotWritten { zxid: w.zxid, ms, ok }).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Takes a snapshot of `tree` at once (start-up, as `ZooKeeperServer.loadData` does).
+pub fn snapshot_now(
+    data_dir: &std::path::Path,
+    tree: &DataTree,
+    compression: Compression,
+) -> std::io::Result<PathBuf> {
+    let mut job = SnapshotJob::start(tree);
+    job.step(tree, usize::MAX);
+    let stream = job.finish(tree);
+    write_snapshot(data_dir, tree.last_processed_zxid, &stream, compression)
+}
