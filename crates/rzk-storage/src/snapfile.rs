@@ -53,12 +53,25 @@ pub fn snapshot_name(zxid: i64, c: Compression) -> String {
 }
 
 /// Writes a snapshot stream to `<data_dir>/version-2/snapshot.<zxid>[ext]` and makes it durable
-/// (file and directory synced).
+/// (file and directory synced). It is written under a temporary name and renamed, so a crash
+/// never leaves a torn file under a snapshot's name (ZooKeeper writes in place and relies on the
+/// validity check; rzk does both).
 pub fn write_snapshot(data_dir: &Path, zxid: i64, stream: &[u8], c: Compression) -> io::Result<PathBuf> {
     let dir = data_dir.join(VERSION_DIR);
     fs::create_dir_all(&dir)?;
     let path = dir.join(snapshot_name(zxid, c));
-    let mut f = File::create(&path)?;
+    let tmp = dir.join(format!(".tmp-{}", snapshot_name(zxid, c)));
+    let result = write_file(&tmp, stream, c).and_then(|_| fs::rename(&tmp, &path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    File::open(&dir)?.sync_all()?;
+    Ok(path)
+}
+
+fn write_file(path: &Path, stream: &[u8], c: Compression) -> io::Result<()> {
+    let mut f = File::create(path)?;
     match c {
         Compression::None => f.write_all(stream)?,
         Compression::Gzip => {
@@ -68,9 +81,7 @@ pub fn write_snapshot(data_dir: &Path, zxid: i64, stream: &[u8], c: Compression)
         }
         Compression::Snappy => f.write_all(&xerial_snappy(stream)?)?,
     }
-    f.sync_all()?;
-    File::open(&dir)?.sync_all()?;
-    Ok(path)
+    f.sync_all()
 }
 
 fn xerial_snappy(stream: &[u8]) -> io::Result<Vec<u8>> {

@@ -249,3 +249,36 @@ fn failed_multi_reports_per_op_results() {
     let (hdr, _) = h.call(1, 2, create("/m1", "", CreateMode::Persistent));
     assert_eq!(hdr.err, 0);
 }
+
+#[test]
+fn a_failed_log_write_fails_the_txns_and_prep_starts_over() {
+    let mut h = Harness::new(NodeConfig::default());
+    h.connect(1);
+    h.hold_log = true;
+    h.step(Input::Request { conn: 1, xid: 1, req: create("/a", "v", CreateMode::Persistent) });
+    h.step(Input::Request { conn: 1, xid: 2, req: create("/a/b", "v", CreateMode::Persistent) });
+    h.step(Input::Request { conn: 1, xid: 3, req: get("/a", false) });
+    // The log reports that it could not store them.
+    h.pending_log.clear();
+    h.step(Input::LogFailed);
+    let errs: Vec<(i32, i32)> = h
+        .take(1)
+        .into_iter()
+        .filter_map(|o| {
+            if let ClientOut::Reply { header, .. } = o { Some((header.xid, header.err)) } else { None }
+        })
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            (1, ErrorCode::SystemError.code()),
+            (2, ErrorCode::SystemError.code()),
+            (3, ErrorCode::NoNode.code())
+        ]
+    );
+    // Space is back: the same create succeeds and reuses the zxid the failed one had.
+    h.hold_log = false;
+    let (hdr, _) = h.call(1, 4, create("/a", "v", CreateMode::Persistent));
+    assert_eq!((hdr.err, hdr.zxid), (0, 2));
+    assert_eq!(h.node.tree().digest(), h.node.changes.current_digest(&h.node.tree));
+}
