@@ -22,7 +22,8 @@ use rzk_testkit::{RefZk, RzkServer};
 /// Both servers run with extended types (TTL nodes) and a fast container/TTL reaper, as in
 /// the differential test.
 pub const CFG: [&str; 0] = [];
-pub const DEFINES: [&str; 2] = ["-Dzookeeper.extendedTypesEnabled=true", "-Dznode.container.checkIntervalMs=100"];
+pub const DEFINES: [&str; 2] =
+    ["-Dzookeeper.extendedTypesEnabled=true", "-Dznode.container.checkIntervalMs=100"];
 
 /// How long one client command may take to answer.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -157,7 +158,8 @@ pub fn run_to_end(what: &str, mut cmd: Command) -> Output {
         })
     });
     let status = wait_with_deadline(what, &mut child, PROCESS_TIMEOUT);
-    let join = |h: Option<thread::JoinHandle<Vec<u8>>>| h.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+    let join =
+        |h: Option<thread::JoinHandle<Vec<u8>>>| h.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
     Output { status, stdout: join(out), stderr: join(err) }
 }
 
@@ -193,9 +195,7 @@ pub struct Interactive {
 impl Interactive {
     pub fn spawn(name: &str, mut cmd: Command) -> Interactive {
         let (reader, writer) = io::pipe().expect("pipe");
-        cmd.stdin(Stdio::piped())
-            .stdout(writer.try_clone().expect("pipe clone"))
-            .stderr(writer);
+        cmd.stdin(Stdio::piped()).stdout(writer.try_clone().expect("pipe clone")).stderr(writer);
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{name}: cannot start: {e}"));
         // The Command holds the pipe's write ends; drop it so that EOF arrives when the child
         // exits.
