@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
-use rzk_proto::codes::{keeper_state, op, xid};
+use rzk_proto::codes::{keeper_state, op, perms, xid};
 use rzk_proto::connect::{ConnectRequest, ConnectResponse, SESSION_PASSWORD_BYTES};
 use rzk_proto::records::*;
 use rzk_proto::txn::{TxnBody, TxnEntry};
@@ -18,7 +18,7 @@ use rzk_proto::{ErrorCode, MultiResult, Request, Response};
 use rzk_tree::digest::DIGEST_VERSION;
 use rzk_tree::{DataTree, Fired, TxnResult};
 
-use crate::auth::{AuthConfig, authenticate};
+use crate::auth::{AuthConfig, authenticate, check_acl};
 use crate::changes::Outstanding;
 use crate::containers;
 use crate::io::{ClientOut, ConnId, Input, LogAppend, Ready};
@@ -51,7 +51,7 @@ pub struct NodeConfig {
 impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig {
-            server_id: 0,
+            server_id: 1,
             tick_time_ms: 2000,
             min_session_timeout_ms: 4000,
             max_session_timeout_ms: 40000,
@@ -74,6 +74,17 @@ struct Conn {
     /// Authenticated ids; every connection starts with `ip:<address>`.
     ids: Vec<Id>,
     session: Option<i64>,
+    /// Whether the connect response went out. Until then ZooKeeper stops reading the socket
+    /// (`disableRecv`), so requests that arrive early wait here, auth packets included.
+    established: bool,
+    held: Vec<Held>,
+}
+
+/// A request that arrived before its connection's session was established.
+#[derive(Debug)]
+enum Held {
+    Request { xid: i32, req: Request },
+    Malformed { xid: i32, op: i32 },
 }
 
 /// A request of a session waiting for the session's earlier writes.
@@ -215,7 +226,10 @@ impl Node {
             Input::Tick { elapsed_ms, wall_ms } => self.tick(elapsed_ms, wall_ms),
             Input::Accepted { conn, remote_ip } => {
                 let ids = vec![Id::new("ip", &remote_ip)];
-                self.conns.insert(conn, Conn { remote_ip, ids, session: None });
+                self.conns.insert(
+                    conn,
+                    Conn { remote_ip, ids, session: None, established: false, held: Vec::new() },
+                );
             }
             Input::Connect { conn, req } => self.connect(conn, req),
             Input::Request { conn, xid, req } => self.request(conn, xid, req),
@@ -313,6 +327,9 @@ impl Node {
             return;
         }
         self.attach(conn, id);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.established = true;
+        }
         let resp = ConnectResponse {
             protocol_version: 0,
             time_out: timeout,
@@ -321,6 +338,18 @@ impl Node {
             read_only,
         };
         self.out(conn, ClientOut::ConnectResponse(resp));
+    }
+
+    /// The connect response is out: requests that came early are handled now, in order.
+    fn established(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.established = true;
+        for h in std::mem::take(&mut c.held) {
+            match h {
+                Held::Request { xid, req } => self.request(conn, xid, req),
+                Held::Malformed { xid, op } => self.malformed(conn, xid, op),
+            }
+        }
     }
 
     fn attach(&mut self, conn: ConnId, session: i64) {
@@ -351,7 +380,11 @@ impl Node {
     // ---- requests ----
 
     fn request(&mut self, conn: ConnId, xid: i32, req: Request) {
-        let Some(c) = self.conns.get(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if !c.established && c.session.is_some() {
+            c.held.push(Held::Request { xid, req });
+            return;
+        }
         let Some(session) = c.session else {
             tracing::warn!(conn, "request before the session handshake; closing");
             self.out(conn, ClientOut::Close { reason: "request before connect" });
@@ -394,6 +427,13 @@ impl Node {
     /// A request that failed to deserialize: writes become MarshallingError txns (prep fails
     /// after it took a zxid), reads get MarshallingError from the final stage.
     fn malformed(&mut self, conn: ConnId, xid: i32, opcode: i32) {
+        if let Some(c) = self.conns.get_mut(&conn)
+            && !c.established
+            && c.session.is_some()
+        {
+            c.held.push(Held::Malformed { xid, op: opcode });
+            return;
+        }
         let Some(session) = self.conns.get(&conn).and_then(|c| c.session) else {
             self.out(conn, ClientOut::Close { reason: "request before connect" });
             return;
@@ -617,6 +657,7 @@ impl Node {
                         read_only,
                     };
                     self.out(conn, ClientOut::ConnectResponse(resp));
+                    self.established(conn);
                 }
             }
             Origin::Expiry | Origin::Container => {}
@@ -654,16 +695,23 @@ impl Node {
         }
     }
 
+    /// Sends fired watch events to their connections, dropping those whose node the watcher may
+    /// not read (`NIOServerCnxn.process` checks READ since CVE-2024-23944).
     fn deliver(&mut self, events: Vec<Fired>) {
         for ev in events {
-            if self.conns.contains_key(&ev.watcher) {
-                let e = WatcherEvent {
-                    event_type: ev.event_type,
-                    state: keeper_state::SYNC_CONNECTED,
-                    path: ev.path,
-                };
-                self.out(ev.watcher, ClientOut::Event(e));
+            let Some(c) = self.conns.get(&ev.watcher) else { continue };
+            if let Some(acl) = &ev.acl
+                && check_acl(&self.cfg.auth, acl, perms::READ, &c.ids).is_err()
+            {
+                tracing::trace!(conn = ev.watcher, path = %ev.path, "not delivering event (filtered by ACL)");
+                continue;
             }
+            let e = WatcherEvent {
+                event_type: ev.event_type,
+                state: keeper_state::SYNC_CONNECTED,
+                path: ev.path,
+            };
+            self.out(ev.watcher, ClientOut::Event(e));
         }
     }
 }

@@ -40,7 +40,9 @@ impl Settings {
             FourLetterWords::Only(set) => FourLetterWhitelist::Only(set.iter().cloned().collect()),
         };
         let node = NodeConfig {
-            server_id: c.server_id.map(|s| s.0).unwrap_or(0),
+            // A standalone server creates session ids as server 1 (ZooKeeperServer's
+            // createSessionTrackerServerId), whatever its myid.
+            server_id: 1,
             tick_time_ms: c.tick_time_ms as i64,
             min_session_timeout_ms: c.min_session_timeout_ms,
             max_session_timeout_ms: c.max_session_timeout_ms,

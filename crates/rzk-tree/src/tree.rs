@@ -24,6 +24,10 @@ pub struct Fired {
     pub watcher: WatcherId,
     pub event_type: i32,
     pub path: String,
+    /// The ACL a watcher must have READ on to receive the event (the node's; the parent's for
+    /// NodeChildrenChanged), as ZooKeeper checks since CVE-2024-23944. `None`: no check (events
+    /// setWatches fires at once).
+    pub acl: Option<Vec<Acl>>,
 }
 
 /// `ProcessTxnResult`: what applying a txn did, for the reply.
@@ -370,7 +374,7 @@ impl DataTree {
         events: &mut Vec<Fired>,
     ) {
         let fire = |events: &mut Vec<Fired>, t: i32, p: &str| {
-            events.push(Fired { watcher, event_type: t, path: p.to_owned() })
+            events.push(Fired { watcher, event_type: t, path: p.to_owned(), acl: None })
         };
         for p in data {
             match self.node(p).map(|n| n.stat.mzxid) {
@@ -446,19 +450,51 @@ impl DataTree {
         self.data_watches.count() + self.child_watches.count()
     }
 
-    fn trigger_data(&mut self, path: &str, t: i32, events: &mut Vec<Fired>) -> BTreeSet<WatcherId> {
+    /// Fires data watches on `path`; `acl` (looked up only if someone watches) gates delivery.
+    fn trigger_data(
+        &mut self,
+        path: &str,
+        t: i32,
+        acl: impl FnOnce(&Self) -> Vec<Acl>,
+        events: &mut Vec<Fired>,
+    ) -> BTreeSet<WatcherId> {
         let ws = self.data_watches.trigger(path, false);
-        for w in &ws {
-            events.push(Fired { watcher: *w, event_type: t, path: path.to_owned() });
+        if !ws.is_empty() {
+            let acl = acl(self);
+            for w in &ws {
+                events.push(Fired {
+                    watcher: *w,
+                    event_type: t,
+                    path: path.to_owned(),
+                    acl: Some(acl.clone()),
+                });
+            }
         }
         ws
     }
 
-    fn trigger_child(&mut self, path: &str, t: i32, suppress: &BTreeSet<WatcherId>, events: &mut Vec<Fired>) {
+    fn trigger_child(
+        &mut self,
+        path: &str,
+        t: i32,
+        acl: impl FnOnce(&Self) -> Vec<Acl>,
+        suppress: &BTreeSet<WatcherId>,
+        events: &mut Vec<Fired>,
+    ) {
         let ws = self.child_watches.trigger(path, t == event_type::NODE_CHILDREN_CHANGED);
-        for w in ws.difference(suppress) {
-            events.push(Fired { watcher: *w, event_type: t, path: path.to_owned() });
+        let mut fired = ws.difference(suppress).peekable();
+        if fired.peek().is_none() {
+            return;
         }
+        let acl = acl(self);
+        for w in fired {
+            events.push(Fired { watcher: *w, event_type: t, path: path.to_owned(), acl: Some(acl.clone()) });
+        }
+    }
+
+    /// The ACL list of the node at `path` (empty if it is gone).
+    fn acl_at(&self, path: &str) -> Vec<Acl> {
+        self.node(path).map(|n| self.acls.get(n.acl)).unwrap_or_default()
     }
 
     // ---- changes ----
@@ -519,8 +555,15 @@ impl DataTree {
         if let Some(prefix) = self.quotas.max_prefix(path).map(str::to_owned) {
             self.update_quota_stat(&prefix, bytes, 1);
         }
-        self.trigger_data(path, event_type::NODE_CREATED, events);
-        self.trigger_child(parent_name, event_type::NODE_CHILDREN_CHANGED, &BTreeSet::new(), events);
+        self.trigger_data(path, event_type::NODE_CREATED, |_| acl.to_vec(), events);
+        let none = BTreeSet::new();
+        self.trigger_child(
+            parent_name,
+            event_type::NODE_CHILDREN_CHANGED,
+            |t| t.acl_at(parent_name),
+            &none,
+            events,
+        );
         Ok(stat)
     }
 
@@ -539,6 +582,12 @@ impl DataTree {
             }
         });
         let node = self.take(path).ok_or(ErrorCode::NoNode)?;
+        // Looked up before the ACL's last use may go away with the node.
+        let acl = if self.data_watches.path_count() + self.child_watches.path_count() > 0 {
+            self.acls.get(node.acl)
+        } else {
+            Vec::new()
+        };
         self.acls.remove_usage(node.acl);
         let kind = node_kind(node.stat.ephemeral_owner, self.extended_types);
         self.unindex_kind(path, kind);
@@ -548,9 +597,16 @@ impl DataTree {
         if let Some(prefix) = self.quotas.max_prefix(path).map(str::to_owned) {
             self.update_quota_stat(&prefix, -(node.data_len() as i64), -1);
         }
-        let processed = self.trigger_data(path, event_type::NODE_DELETED, events);
-        self.trigger_child(path, event_type::NODE_DELETED, &processed, events);
-        self.trigger_child(parent_name, event_type::NODE_CHILDREN_CHANGED, &BTreeSet::new(), events);
+        let processed = self.trigger_data(path, event_type::NODE_DELETED, |_| acl.clone(), events);
+        self.trigger_child(path, event_type::NODE_DELETED, |_| acl.clone(), &processed, events);
+        let none = BTreeSet::new();
+        self.trigger_child(
+            parent_name,
+            event_type::NODE_CHILDREN_CHANGED,
+            |t| t.acl_at(parent_name),
+            &none,
+            events,
+        );
         Ok(())
     }
 
@@ -579,7 +635,7 @@ impl DataTree {
             self.update_quota_stat(&prefix, new_len - old_len, 0);
         }
         let stat = self.node(path).map(|n| self.client_stat(n)).unwrap_or_default();
-        self.trigger_data(path, event_type::NODE_DATA_CHANGED, events);
+        self.trigger_data(path, event_type::NODE_DATA_CHANGED, |t| t.acl_at(path), events);
         Ok(stat)
     }
 

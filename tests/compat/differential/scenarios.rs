@@ -889,6 +889,18 @@ fn watches(v: &mut Vec<Scenario>) {
     b.connect(2);
     v.push(b.req(2, check_watches(&a, 3)).r(set(&a, Some("x"), -1)).done());
 
+    let mut b = B::new("watch events need read permission");
+    let (at, base) = b.paths();
+    let (r, h, vis) = (at("/r"), at("/r/hidden"), at("/r/visible"));
+    b.r(create(&r, ""));
+    b.connect(1).req(1, add_watch(&r, 1)).req(1, get(&r, true));
+    b.r(create_full(&h, Some("s"), vec![acl(perms::ALL, "digest", "bob:xyz")], 0));
+    b.r(create(&vis, ""));
+    b.r(set_acl(&vis, vec![acl(perms::WRITE, "world", "anyone")], -1));
+    b.r(set(&vis, Some("x"), -1));
+    b.r(delete(&h, -1));
+    v.push(b.done());
+
     let mut b = B::new("watch on root children");
 
     let (at, base) = b.paths();

@@ -282,3 +282,54 @@ fn a_failed_log_write_fails_the_txns_and_prep_starts_over() {
     assert_eq!((hdr.err, hdr.zxid), (0, 2));
     assert_eq!(h.node.tree().digest(), h.node.changes.current_digest(&h.node.tree));
 }
+
+#[test]
+fn requests_sent_before_the_session_exists_wait_for_the_connect_response() {
+    let mut h = Harness::new(NodeConfig::default());
+    h.hold_log = true;
+    h.step(Input::Accepted { conn: 1, remote_ip: "127.0.0.1".into() });
+    let req = ConnectRequest { time_out: 30000, passwd: Bytes::from_static(&[0; 16]), ..Default::default() };
+    h.step(Input::Connect { conn: 1, req });
+    let auth = AuthPacket { auth_type: 0, scheme: "digest".into(), auth: Bytes::from_static(b"a:b") };
+    h.step(Input::Request { conn: 1, xid: xid::AUTH, req: Request::Auth(auth) });
+    h.step(Input::Request { conn: 1, xid: xid::PING, req: Request::Ping });
+    assert!(h.take(1).is_empty(), "nothing before the session is durable");
+    h.flush();
+    h.pump();
+    let order: Vec<String> = h
+        .take(1)
+        .into_iter()
+        .map(|o| match o {
+            ClientOut::ConnectResponse(_) => "connect".to_owned(),
+            ClientOut::Reply { header, .. } => format!("reply {}", header.xid),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(order, ["connect", "reply -4", "reply -2"]);
+}
+
+#[test]
+fn watch_events_need_read_permission_on_the_node() {
+    let mut h = Harness::new(NodeConfig::default());
+    h.connect(1);
+    h.connect(2);
+    h.call(1, 1, create("/r", "", CreateMode::Persistent));
+    h.call(2, 1, Request::AddWatch(AddWatchRequest { path: "/r".into(), mode: 1 }));
+    let secret = Request::Create {
+        op: op::CREATE,
+        req: CreateRequest {
+            path: "/r/hidden".into(),
+            data: None,
+            acl: vec![Acl::new(perms::ALL, "digest", "bob:xyz")],
+            flags: 0,
+        },
+    };
+    h.call(1, 2, secret);
+    h.call(1, 3, create("/r/visible", "", CreateMode::Persistent));
+    let events: Vec<String> = h
+        .take(2)
+        .into_iter()
+        .filter_map(|o| if let ClientOut::Event(e) = o { Some(e.path) } else { None })
+        .collect();
+    assert_eq!(events, ["/r/visible"]);
+}

@@ -20,7 +20,8 @@ pub fn conf(s: &Settings, f: &HostFacts) -> String {
         ("minSessionTimeout", s.node.min_session_timeout_ms.to_string()),
         ("maxSessionTimeout", s.node.max_session_timeout_ms.to_string()),
         ("clientPortListenBacklog", s.listen_backlog.to_string()),
-        ("serverId", s.node.server_id.to_string()),
+        // ZooKeeperServer.getServerId() is 0 for a standalone server (its sessions still use 1).
+        ("serverId", "0".to_owned()),
     ];
     lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
 }
