@@ -165,8 +165,7 @@ async fn write_until_cut(
     for t in tasks {
         let _ = t.await;
     }
-    let v = acked.lock().await.clone();
-    v
+    acked.lock().await.clone()
 }
 
 #[test]
