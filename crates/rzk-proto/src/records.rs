@@ -219,3 +219,21 @@ impl Acl {
         Acl { perms, id: Id::new(scheme, id) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Every record of zookeeper.jute: round trip, and every truncation fails cleanly.
+        #[test]
+        fn every_record_round_trips_and_truncations_fail(seed in any::<u64>()) {
+            let checks = super::record_checks();
+            prop_assert!(checks.len() >= 60, "only {} records declared", checks.len());
+            for (_name, check) in checks {
+                check(seed);
+            }
+        }
+    }
+}

@@ -26,6 +26,19 @@ pub enum PurgeError {
 
 /// Deletes what `retain` snapshots do not need; returns the deleted files.
 pub fn purge(data_dir: &Path, data_log_dir: &Path, retain: usize) -> Result<Vec<PathBuf>, PurgeError> {
+    let doomed = purge_plan(data_dir, data_log_dir, retain)?;
+    for f in &doomed {
+        tracing::info!(file = %f.display(), "removing file");
+        if let Err(e) = std::fs::remove_file(f) {
+            tracing::warn!(file = %f.display(), error = %e, "failed to remove");
+        }
+    }
+    Ok(doomed)
+}
+
+/// What [`purge`] deletes, without deleting anything: the old logs (oldest first), then the old
+/// snapshots (newest first). For tools that report each file before removing it (`rzk purge`).
+pub fn purge_plan(data_dir: &Path, data_log_dir: &Path, retain: usize) -> Result<Vec<PathBuf>, PurgeError> {
     if retain < SNAP_RETAIN_COUNT_MIN {
         return Err(PurgeError::RetainTooSmall);
     }
@@ -37,12 +50,6 @@ pub fn purge(data_dir: &Path, data_log_dir: &Path, retain: usize) -> Result<Vec<
     let mut doomed: Vec<PathBuf> =
         logs.into_iter().filter(|(z, _)| *z < least && *z < keep_from).map(|(_, p)| p).collect();
     doomed.extend(snapshot_files(data_dir)?.into_iter().filter(|(z, _)| *z < least).map(|(_, p)| p));
-    for f in &doomed {
-        tracing::info!(file = %f.display(), "removing file");
-        if let Err(e) = std::fs::remove_file(f) {
-            tracing::warn!(file = %f.display(), error = %e, "failed to remove");
-        }
-    }
     Ok(doomed)
 }
 

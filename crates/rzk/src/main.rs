@@ -1,6 +1,7 @@
 //! `rzk`: the one binary. `rzk server [zoo.cfg] [-Dname=value ...]` runs a server (with no
 //! config file: an embedded default, standalone on 127.0.0.1:2181 with data in ./data);
-//! `rzk cli [-server host:port] [command]` is the zkCli-style shell.
+//! `rzk cli [-server host:port] [command]` is the zkCli-style shell; `rzk txnlog`, `rzk snapshot`
+//! and `rzk purge` are the offline tools for a data directory.
 
 use std::process::ExitCode;
 
@@ -13,6 +14,9 @@ Usage:
   rzk server [zoo.cfg] [-Dname=value ...]   run a server (no file: embedded default config)
   rzk server --print-default-config         print the embedded default zoo.cfg
   rzk cli [-server host:port] [cmd args]    the zkCli-style shell
+  rzk txnlog dump|recover FILE [...]        dump or repair a transaction log (zkTxnLogToolkit)
+  rzk snapshot dump|compare FILE [...]      dump or compare snapshots (zkSnapShotToolkit)
+  rzk purge -n N --dataDir D [...]          delete old snapshots and logs (zkCleanup.sh)
   rzk version                               print the version
 ";
 
@@ -32,6 +36,9 @@ fn main() -> ExitCode {
                 1
             }
         },
+        "txnlog" => rzk_tools::txnlog_main(rest),
+        "snapshot" => rzk_tools::snapshot_main(rest),
+        "purge" => rzk_tools::purge_main(rest),
         "version" | "--version" | "-V" => {
             println!(
                 "rzk {} (ZooKeeper {} compatible)",
