@@ -350,14 +350,14 @@ pub mod sample {
         pub fn new(seed: u64) -> Rng {
             Rng(seed | 1)
         }
-        pub fn next(&mut self) -> u64 {
+        pub fn next_u64(&mut self) -> u64 {
             self.0 ^= self.0 >> 12;
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545F4914F6CDD1D)
         }
         pub fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
+            self.next_u64() % n
         }
     }
 
@@ -370,7 +370,7 @@ pub mod sample {
             match r.below(4) {
                 0 => 0,
                 1 => -1,
-                _ => r.next() as i32,
+                _ => r.next_u64() as i32,
             }
         }
     }
@@ -379,7 +379,7 @@ pub mod sample {
             match r.below(4) {
                 0 => 0,
                 1 => -1,
-                _ => r.next() as i64,
+                _ => r.next_u64() as i64,
             }
         }
     }
@@ -398,7 +398,7 @@ pub mod sample {
     }
     impl Sample for Bytes {
         fn sample(r: &mut Rng) -> Self {
-            Bytes::from((0..r.below(24)).map(|_| r.next() as u8).collect::<Vec<u8>>())
+            Bytes::from((0..r.below(24)).map(|_| r.next_u64() as u8).collect::<Vec<u8>>())
         }
     }
     impl<T: Sample + super::Nullable> Sample for Option<T> {
