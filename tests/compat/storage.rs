@@ -315,3 +315,107 @@ fn a_corrupt_newest_snapshot_falls_back_to_an_older_one() {
     assert_eq!(count(&rt, &rzk.addr(), "/s"), 100);
     assert!(rzk.log().contains("trying an older one"), "{}", rzk.log());
 }
+
+/// A small tmpfs mounted for the test and unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::Builder::new().prefix("rzk-full-").tempdir().ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        ok.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// Fills the filesystem at `dir` with one file until the disk is full.
+fn fill_disk(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let p = dir.join("filler");
+    let mut f = std::fs::File::create(&p).expect("filler");
+    let block = vec![7u8; 64 * 1024];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.sync_all();
+    p
+}
+
+#[test]
+fn a_full_disk_fails_writes_and_recovers_when_space_returns() {
+    let Some(disk) = SmallDisk::mount("24m") else {
+        assert!(
+            std::env::var_os("RZK_REQUIRE_FULL_DISK").is_none(),
+            "cannot mount a tmpfs for the full-disk test"
+        );
+        println!("SKIP full-disk test: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let rt = rt();
+    let dd = format!("dataDir={}", disk.path().join("data").display());
+    let mut rzk = RzkServer::start(bin(), &[&dd, "preAllocSize=64", "snapCount=1000000"], &[]).expect("rzk");
+    let addr = rzk.addr();
+    let value = vec![5u8; 64 * 1024];
+    let (acked, failed) = rt.block_on(async {
+        let c = Client::builder(&addr, Duration::from_secs(10))
+            .request_timeout(Duration::from_secs(10))
+            .connect()
+            .await
+            .expect("connect");
+        c.create("/d", b"", &open_acl_unsafe(), CreateMode::Persistent).await.expect("root");
+        let filler = fill_disk(disk.path());
+        let mut acked = Vec::new();
+        let mut failed = 0;
+        for i in 0..20 {
+            match c.create(&format!("/d/full{i}"), &value, &open_acl_unsafe(), CreateMode::Persistent).await {
+                Ok(p) => acked.push(p),
+                Err(e) => {
+                    assert_eq!(
+                        e.code(),
+                        Some(rzk_client::ErrorCode::SystemError),
+                        "a full disk fails the write: {e}"
+                    );
+                    failed += 1;
+                }
+            }
+        }
+        // The server stays up and reads work.
+        assert!(c.exists("/d", false).await.expect("read while full").is_some());
+        // Space comes back: writes succeed again.
+        std::fs::remove_file(filler).expect("free space");
+        for i in 0..5 {
+            let p = c
+                .create(&format!("/d/after{i}"), &value, &open_acl_unsafe(), CreateMode::Persistent)
+                .await
+                .expect("write after space returns");
+            acked.push(p);
+        }
+        (acked, failed)
+    });
+    assert!(failed > 0, "the disk never filled up");
+    rzk.kill();
+    rzk.start_again().expect("restart");
+    rt.block_on(async {
+        let c = Client::connect(&rzk.addr(), Duration::from_secs(10)).await.expect("connect");
+        let children = c.get_children("/d", false).await.expect("ls");
+        for p in &acked {
+            let name = p.rsplit('/').next().unwrap_or_default();
+            assert!(children.iter().any(|c| c == name), "acknowledged {p} lost; have {children:?}");
+        }
+        assert_eq!(children.len(), acked.len(), "only acknowledged writes are there: {children:?}");
+    });
+}
