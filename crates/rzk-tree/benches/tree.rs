@@ -52,5 +52,51 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Snapshot serialization (the fuzzy walk) and loading, for a tree of 100k nodes of 100 B.
+fn snapshots(c: &mut Criterion) {
+    let acl = vec![Acl::new(31, "world", "anyone")];
+    let data = Bytes::from(vec![1u8; 100]);
+    let mut t = DataTree::new(false);
+    let mut ev = Vec::new();
+    for i in 0..100_000i64 {
+        let body = TxnBody::Create(CreateTxn {
+            path: format!("/n{}/c{i}", i % 100),
+            data: Some(data.clone()),
+            acl: acl.clone(),
+            ephemeral: false,
+            parent_cversion: -1,
+        });
+        if i < 100 {
+            let parent = TxnBody::Create(CreateTxn {
+                path: format!("/n{i}"),
+                data: None,
+                acl: acl.clone(),
+                ephemeral: false,
+                parent_cversion: -1,
+            });
+            let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: i + 1, time: 0, txn_type: op::CREATE };
+            t.process_txn(&hdr, &parent, &mut ev);
+        }
+        let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: i + 1000, time: 0, txn_type: op::CREATE };
+        t.process_txn(&hdr, &body, &mut ev);
+    }
+    let mut g = c.benchmark_group("snapshot of 100k nodes");
+    g.sample_size(10);
+    g.bench_function("serialize", |b| {
+        b.iter(|| {
+            let mut job = rzk_tree::snapshot::SnapshotJob::start(&t);
+            while !job.step(&t, 20_000) {}
+            job.finish(&t)
+        })
+    });
+    let mut job = rzk_tree::snapshot::SnapshotJob::start(&t);
+    while !job.step(&t, usize::MAX) {}
+    let stream = Bytes::from(job.finish(&t));
+    g.bench_function("load", |b| {
+        b.iter(|| rzk_tree::snapshot::load_snapshot(stream.clone(), false).expect("load"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, snapshots);
 criterion_main!(benches);
