@@ -37,6 +37,11 @@ pub enum RestoreError {
          (zookeeper.datadir.autocreate is false). Please create this directory manually."
     )]
     NoDataDir(String),
+    #[error(
+        "the database is empty and zookeeper.db.autocreate is false: create {0} to start with an \
+         empty database"
+    )]
+    NoDatabase(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -73,9 +78,20 @@ pub fn restore(
     let (mut tree, snapshot_zxid) = match load_newest_snapshot(data_dir, extended_types)? {
         Some(loaded) => loaded,
         None => {
+            // The `initialize` marker (next to version-2 of the log dir) allows one empty start
+            // even with zookeeper.db.autocreate=false; it is consumed.
+            let marker = data_log_dir.join("initialize");
+            let initialize = marker.exists();
+            if initialize {
+                tracing::info!("initialize file found, an empty database is allowed");
+                std::fs::remove_file(&marker)?;
+            }
             let logged = !read_log_dir(data_log_dir, -1)?.is_empty();
             if logged && !st.snapshot_trust_empty {
                 return Err(RestoreError::EmptySnapshot);
+            }
+            if !logged && !initialize && !st.db_autocreate {
+                return Err(RestoreError::NoDatabase(marker.display().to_string()));
             }
             (DataTree::new(extended_types), 0)
         }

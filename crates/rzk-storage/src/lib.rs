@@ -4,6 +4,7 @@
 //! In the one-way flow the log sits between prep and final: txns are appended and synced here
 //! before they are applied and answered. This crate speaks txn bytes and zxids, not server types.
 
+pub mod epoch;
 pub mod purge;
 pub mod snapfile;
 pub mod txnlog;
