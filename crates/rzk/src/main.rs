@@ -14,6 +14,7 @@ Usage:
   rzk server [zoo.cfg] [-Dname=value ...]   run a server (no file: embedded default config)
   rzk server --print-default-config         print the embedded default zoo.cfg
   rzk cli [-server host:port] [cmd args]    the zkCli-style shell
+  rzk bench <workload> [--server h:p] [...]  load generator (create|set|get|mixed|watch|sessions|load)
   rzk txnlog dump|recover FILE [...]        dump or repair a transaction log (zkTxnLogToolkit)
   rzk snapshot dump|compare FILE [...]      dump or compare snapshots (zkSnapShotToolkit)
   rzk purge -n N --dataDir D [...]          delete old snapshots and logs (zkCleanup.sh)
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
                 1
             }
         },
+        "bench" => rzk_bench::main(rest),
         "txnlog" => rzk_tools::txnlog_main(rest),
         "snapshot" => rzk_tools::snapshot_main(rest),
         "purge" => rzk_tools::purge_main(rest),

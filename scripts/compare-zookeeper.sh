@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Runs the same `rzk bench` workloads against rzk and against the reference Apache ZooKeeper 3.8
+# (Debian's `zookeeper` package) on this machine, alternating the two servers, and prints a table
+# of both figures and their ratio (rzk / ZooKeeper). Every run's JSON line goes to a results file.
+#
+# Both servers: standalone, 127.0.0.1, data dirs side by side under one directory (same disk),
+# forceSync=yes, snapCount default, tickTime=2000, maxClientCnxns=0 (the bench opens thousands of
+# sessions from one address), every four-letter word allowed, admin server off. The JVM gets
+# -Xmx2g and its default GC (G1 on Java 17 with 2 cores), nothing else. Both keep running for the
+# whole comparison; each workload runs on rzk then ZooKeeper, the other way round in even rounds.
+#
+# Usage: scripts/compare-zookeeper.sh [--quick] [options]
+#   --quick                 smoke test: 5 s per workload, 1 round, smaller watch/sessions/load
+#   --workloads LIST        comma-separated, from create,set,get,mixed,watch,sessions,load
+#                           (default: all of them, in that order)
+#   --rounds N              rzk/ZooKeeper alternations of every workload (default 3)
+#   --duration S            measured seconds of create/set/get/mixed (default 30)
+#   --warmup S              unmeasured warm-up before each of those (default 5)
+#   --sessions N            sessions of create/set/get/mixed/load (default 8)
+#   --outstanding K         requests in flight per session (default 16)
+#   --value-bytes B         bytes per value (default 100)
+#   --read-percent P        reads in mixed (default 90)
+#   --watchers K            watching sessions in watch (default 10000)
+#   --watch-rounds R        measured sets in watch (default 10)
+#   --session-count K       sessions opened in sessions (default 10000)
+#   --load-nodes N          nodes created by load (default 1000000)
+#   --heap SIZE             the JVM's -Xmx (default 2g)
+#   --dir DIR               where data dirs, configs and logs go (default: a new temp dir, removed
+#                           at the end unless --keep)
+#   --results FILE          JSON lines of every run (default: <target dir>/compare-zookeeper/
+#                           results-<time>.jsonl; the table is saved beside it as .txt)
+#   --keep                  keep the temp dir
+# Memory figures (rss) include whatever the workloads before them left in the servers: for the
+# memory comparison run `--workloads load` (or `--workloads sessions`) alone, on fresh servers.
+# The JVM's resident size barely moves within its heap, so its "rss per node/session" only means
+# something against a fresh start.
+# Environment: CARGO_TARGET_DIR is honoured; RZK_BENCH overrides the bench command (default
+# `rzk bench`, or the rzk-bench example while the rzk binary has no bench subcommand).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+workloads=create,set,get,mixed,watch,sessions,load
+rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90
+watchers=10000 watch_rounds=10 session_count=10000 load_nodes=1000000 heap=2g
+dir="" results="" keep=0
+for a in "$@"; do
+  if [ "$a" = --quick ]; then
+    rounds=1 duration=5 warmup=1 watchers=1000 watch_rounds=3 session_count=2000 load_nodes=100000
+  fi
+done
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) ;;
+    --workloads) workloads=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --warmup) warmup=$2; shift ;;
+    --sessions) sessions=$2; shift ;;
+    --outstanding) outstanding=$2; shift ;;
+    --value-bytes) value_bytes=$2; shift ;;
+    --read-percent) read_percent=$2; shift ;;
+    --watchers) watchers=$2; shift ;;
+    --watch-rounds) watch_rounds=$2; shift ;;
+    --session-count) session_count=$2; shift ;;
+    --load-nodes) load_nodes=$2; shift ;;
+    --heap) heap=$2; shift ;;
+    --dir) dir=$2; shift ;;
+    --results) results=$2; shift ;;
+    --keep) keep=1 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "compare-zookeeper: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+ZK_JAR=/usr/share/java/zookeeper.jar
+SLF4J_JAR=/usr/share/java/slf4j-simple.jar
+JAVA=${JAVA:-/usr/bin/java}
+for f in "$ZK_JAR" "$JAVA"; do
+  [ -e "$f" ] || { echo "compare-zookeeper: $f missing: apt-get install zookeeper (Debian's package)" >&2; exit 1; }
+done
+command -v jq >/dev/null || { echo "compare-zookeeper: jq missing: apt-get install jq" >&2; exit 1; }
+classpath=$ZK_JAR
+[ -e "$SLF4J_JAR" ] && classpath="$ZK_JAR:$SLF4J_JAR"
+
+# ---- build ----
+target=${CARGO_TARGET_DIR:-$root/target}
+echo "building rzk (release) ..." >&2
+cargo build --release -q -p rzk >&2
+rzk=$target/release/rzk
+if [ -n "${RZK_BENCH:-}" ]; then
+  read -r -a bench <<<"$RZK_BENCH"
+else
+  bench=("$rzk" bench)
+fi
+
+# ---- directories, cleanup ----
+if [ -z "$dir" ]; then
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/rzk-compare.XXXXXX")
+  temp_dir=1
+else
+  mkdir -p "$dir"
+  temp_dir=0
+fi
+if [ -z "$results" ]; then
+  mkdir -p "$target/compare-zookeeper"
+  results=$target/compare-zookeeper/results-$(date +%Y%m%d-%H%M%S).jsonl
+fi
+: >"$results"
+bench_log=$dir/bench.log
+rzk_pid="" zk_pid=""
+cleanup() {
+  for p in $rzk_pid $zk_pid; do
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  if [ "$temp_dir" = 1 ] && [ "$keep" = 0 ]; then rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The sessions and watch workloads hold thousands of sockets in the bench and in the servers.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- servers ----
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    if port_free "$p"; then echo "$p"; return; fi
+  done
+}
+four_letter() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf '%s' "$2" >&3 && timeout 2 cat <&3) 2>/dev/null; }
+wait_serving() { # port pid name
+  local i
+  for i in $(seq 1 900); do
+    if four_letter "$1" srvr | grep -q 'Mode: '; then return 0; fi
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "compare-zookeeper: $3 did not start; its log:" >&2
+  tail -n 40 "$dir/$3/server.log" >&2
+  exit 1
+}
+write_cfg() { # name port
+  mkdir -p "$dir/$1/data"
+  cat >"$dir/$1/zoo.cfg" <<EOF
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$dir/$1/data
+clientPort=$2
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+4lw.commands.whitelist=*
+admin.enableServer=false
+forceSync=yes
+EOF
+}
+
+rzk_port=$(pick_port)
+write_cfg rzk "$rzk_port"
+"$rzk" server "$dir/rzk/zoo.cfg" >"$dir/rzk/server.log" 2>&1 &
+rzk_pid=$!
+zk_port=$(pick_port)
+while [ "$zk_port" = "$rzk_port" ]; do zk_port=$(pick_port); done
+write_cfg zookeeper "$zk_port"
+"$JAVA" "-Xmx$heap" "-Dzookeeper.log.dir=$dir/zookeeper" -cp "$classpath" \
+  org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zookeeper/zoo.cfg" >"$dir/zookeeper/server.log" 2>&1 &
+zk_pid=$!
+wait_serving "$rzk_port" "$rzk_pid" rzk
+wait_serving "$zk_port" "$zk_pid" zookeeper
+
+gc=$("$JAVA" "-Xmx$heap" -XX:+PrintFlagsFinal -version 2>/dev/null |
+  awk '$2 ~ /^Use(G1|Serial|Parallel|Z|Shenandoah)GC$/ && $4 == "true" {print $2}')
+{
+  echo "# rzk vs Apache ZooKeeper, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
+  echo "# rzk: $("$rzk" version 2>/dev/null | head -1)  pid $rzk_pid  port $rzk_port"
+  echo "# zookeeper: $(four_letter "$zk_port" srvr | head -1)  pid $zk_pid  port $zk_port"
+  echo "# jvm: $("$JAVA" -version 2>&1 | head -1), -Xmx$heap, ${gc:-default GC}"
+  echo "# data: $dir ($(df -P "$dir" | awk 'NR==2 {print $1}'))"
+  echo "# bench: ${bench[*]}; $sessions sessions x $outstanding outstanding, $value_bytes B values," \
+    "${duration}s measured after ${warmup}s warm-up, $rounds round(s)"
+} | tee "${results%.jsonl}.txt" >&2
+
+# ---- runs ----
+run_one() { # label port pid workload
+  local label=$1 port=$2 pid=$3 w=$4 line
+  local args=(--server "127.0.0.1:$port" --server-pid "$pid" --label "$label" --json
+    --sessions "$sessions" --outstanding "$outstanding" --value-bytes "$value_bytes")
+  case $w in
+    create | set | get) args+=("$w" --duration "$duration" --warmup "$warmup") ;;
+    mixed) args+=(mixed --read-percent "$read_percent" --duration "$duration" --warmup "$warmup") ;;
+    watch) args+=(watch --watchers "$watchers" --rounds "$watch_rounds" --warmup 1 --source-ips 16) ;;
+    sessions) args+=(sessions --count "$session_count" --hold 1 --source-ips 16) ;;
+    load) args+=(load --nodes "$load_nodes") ;;
+    *) echo "compare-zookeeper: unknown workload $w" >&2; exit 2 ;;
+  esac
+  echo "  $w on $label ..." >&2
+  if line=$("${bench[@]}" "${args[@]}" 2>>"$bench_log") && [ -n "$line" ]; then
+    echo "$line" >>"$results"
+  else
+    echo "  $w on $label failed (see $bench_log):" >&2
+    tail -n 3 "$bench_log" >&2
+    jq -cn --arg l "$label" --arg w "$w" '{tool: "rzk-bench", workload: $w, label: $l, failed: true}' >>"$results"
+  fi
+  kill -0 "$pid" 2>/dev/null || { echo "compare-zookeeper: $label died; log in $dir/$label" >&2; keep=1; exit 1; }
+}
+
+IFS=, read -r -a wl <<<"$workloads"
+for r in $(seq 1 "$rounds"); do
+  echo "round $r of $rounds" >&2
+  for w in "${wl[@]}"; do
+    if [ $((r % 2)) = 1 ]; then
+      run_one rzk "$rzk_port" "$rzk_pid" "$w"
+      run_one zookeeper "$zk_port" "$zk_pid" "$w"
+    else
+      run_one zookeeper "$zk_port" "$zk_pid" "$w"
+      run_one rzk "$rzk_port" "$rzk_pid" "$w"
+    fi
+  done
+done
+
+# ---- table: the median over rounds of each figure, per server ----
+table=$(jq -rs --arg order "$workloads" '
+  def median: map(select(. != null)) | sort
+    | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+      else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  def pct($x): if $x == null or (.wall_s // 0) == 0 then null else 100 * $x / .wall_s end;
+  def metrics:
+    (if .workload == "watch" then
+       [["fan-out ms p50", "lower", .fanout_ms.p50], ["notify p99 us", "lower", .latency_us.p99]]
+     elif .workload == "sessions" then
+       [["connects/s", "higher", .ops_per_s], ["connect p99 us", "lower", .latency_us.p99],
+        ["rss MiB", "lower", (if .server_rss_kb then .server_rss_kb / 1024 else null end)],
+        ["rss KiB/session", "lower",
+         (if .server_rss_kb and .server_rss_before_kb and .ops > 0
+          then (.server_rss_kb - .server_rss_before_kb) / .ops else null end)]]
+     elif .workload == "load" then
+       [["creates/s", "higher", .ops_per_s],
+        ["rss MiB", "lower", (if .server_rss_kb then .server_rss_kb / 1024 else null end)],
+        ["rss B/node", "lower",
+         (if .server_rss_kb and .server_rss_before_kb and .ops > 0
+          then (.server_rss_kb - .server_rss_before_kb) * 1024 / .ops else null end)]]
+     else
+       [["ops/s", "higher", .ops_per_s], ["p50 us", "lower", .latency_us.p50],
+        ["p99 us", "lower", .latency_us.p99], ["p999 us", "lower", .latency_us.p999]]
+     end)
+    + [["server cpu %", "-", pct(.server_cpu_s)], ["bench cpu %", "-", pct(.client_cpu_s)],
+       ["errors", "lower", .errors]];
+  . as $runs
+  | ($order | split(",")) as $ws
+  | $ws[] as $w
+  | [$runs[] | select(.workload == $w and (.failed | not))] as $ok
+  | ([$ok[] | metrics] | first // []) as $shape
+  | range(0; $shape | length) as $i
+  | [$w, $shape[$i][0], $shape[$i][1],
+     ([$ok[] | select(.label == "rzk") | metrics[$i][2]] | median),
+     ([$ok[] | select(.label == "zookeeper") | metrics[$i][2]] | median)]
+  | map(if . == null then "-" else tostring end) | @tsv' "$results")
+
+fmt() {
+  if [ "$1" = - ]; then echo -; return; fi
+  awk -v x="$1" 'BEGIN { a = x < 0 ? -x : x
+    if (x == int(x) || a >= 100) printf "%.0f", x; else if (a >= 10) printf "%.1f", x; else printf "%.2f", x }'
+}
+{
+  printf '%-9s %-16s %-7s %12s %12s %8s\n' workload figure better rzk zookeeper rzk/zk
+  while IFS=$'\t' read -r w fig better a b; do
+    ratio=-
+    if [ "$a" != - ] && [ "$b" != - ]; then
+      ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b != 0) printf "%.2f", a / b; else print "-" }')
+    fi
+    printf '%-9s %-16s %-7s %12s %12s %8s\n' "$w" "$fig" "$better" "$(fmt "$a")" "$(fmt "$b")" "$ratio"
+  done <<<"$table"
+} | tee -a "${results%.jsonl}.txt"
+echo "results: $results (table: ${results%.jsonl}.txt)" >&2
