@@ -11,6 +11,24 @@ use rzk_proto::{Acl, ErrorCode, StatPersisted};
 use rzk_tree::DataTree;
 use rzk_tree::digest::node_digest;
 
+/// A record's data: unchanged from the tree (looked up when needed, so prep never copies a
+/// parent's data just to add a child), or the new value a pending txn sets.
+#[derive(Debug, Clone)]
+pub enum RecData {
+    Tree,
+    Value(Option<Bytes>),
+}
+
+impl RecData {
+    /// The data of `path` this record stands for.
+    pub fn get<'a>(&'a self, tree: &'a DataTree, path: &str) -> Option<&'a [u8]> {
+        match self {
+            RecData::Tree => tree.node(path).and_then(|n| n.data.as_deref()),
+            RecData::Value(v) => v.as_deref(),
+        }
+    }
+}
+
 /// The pending state of one path (`ChangeRecord`); `stat: None` means "deleted".
 #[derive(Debug, Clone)]
 pub struct ChangeRecord {
@@ -18,7 +36,7 @@ pub struct ChangeRecord {
     pub stat: Option<StatPersisted>,
     pub child_count: i32,
     pub acl: Vec<Acl>,
-    pub data: Option<Bytes>,
+    pub data: RecData,
     pub node_digest: i64,
 }
 
@@ -52,7 +70,7 @@ impl Outstanding {
             stat: Some(n.stat.clone()),
             child_count: n.children.len() as i32,
             acl: tree.acl_of(n),
-            data: n.data.clone(),
+            data: RecData::Tree,
             node_digest: node_digest(path, n.data.as_deref(), &n.stat),
         })
     }
@@ -75,7 +93,7 @@ impl Outstanding {
             None => tree.node(path).map_or(0, |n| node_digest(path, n.data.as_deref(), &n.stat)),
         };
         rec.node_digest = match &rec.stat {
-            Some(s) => node_digest(path, rec.data.as_deref(), s),
+            Some(s) => node_digest(path, rec.data.get(tree, path), s),
             None => 0,
         };
         let digest = self.current_digest(tree).wrapping_sub(prev_node_digest).wrapping_add(rec.node_digest);

@@ -12,7 +12,7 @@ use rzk_tree::node::{NodeKind, create_stat, node_kind};
 use rzk_tree::quota::{self, StatsTrack};
 
 use crate::auth::{AuthConfig, check_acl, fixup_acl};
-use crate::changes::{ChangeRecord, Outstanding};
+use crate::changes::{ChangeRecord, Outstanding, RecData};
 use crate::sessions::SessionTracker;
 
 /// What prep needs to see.
@@ -206,7 +206,7 @@ impl Prep<'_> {
             stat: Some(create_stat(self.zxid, self.time, owner)),
             child_count: 0,
             acl,
-            data: data.clone(),
+            data: RecData::Value(data.clone()),
             node_digest: 0,
         };
         self.add(&p, node);
@@ -254,7 +254,7 @@ impl Prep<'_> {
             stat: None,
             child_count: -1,
             acl: Vec::new(),
-            data: None,
+            data: RecData::Value(None),
             node_digest: 0,
         };
         self.add(p, gone);
@@ -265,11 +265,11 @@ impl Prep<'_> {
         self.validate_path(p)?;
         let node = self.record(p)?;
         self.acl(&node.acl, perms::WRITE)?;
-        let old_len = node.data.as_ref().map_or(0, |d| d.len()) as i64;
+        let old_len = node.data.get(self.tree, p).map_or(0, |d| d.len()) as i64;
         let new_len = data.as_ref().map_or(0, |d| d.len()) as i64;
         self.check_quota(p, Some(old_len), new_len, 0)?;
         let new_version = check_version(node.stat.as_ref().map_or(0, |s| s.version), version)?;
-        let mut rec = ChangeRecord { zxid: self.zxid, data: data.clone(), ..node };
+        let mut rec = ChangeRecord { zxid: self.zxid, data: RecData::Value(data.clone()), ..node };
         if let Some(s) = &mut rec.stat {
             s.version = new_version;
             s.mtime = self.time;
@@ -332,7 +332,7 @@ impl Prep<'_> {
                 stat: None,
                 child_count: 0,
                 acl: Vec::new(),
-                data: None,
+                data: RecData::Value(None),
                 node_digest: 0,
             };
             self.add(p, gone);

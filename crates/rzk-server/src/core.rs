@@ -153,6 +153,11 @@ impl Core {
         Core { node, shell, log_tx, snapshotter, epoch }
     }
 
+    /// Starts a (fuzzy, background) snapshot of the tree as it is now.
+    pub fn start_snapshot(&mut self) {
+        self.snapshotter.start(self.node.tree());
+    }
+
     /// The counters connection tasks share with the core.
     pub fn shared_counters(&self) -> Arc<SharedCounters> {
         self.shell.shared.clone()

@@ -85,9 +85,17 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
         ms = load_ms,
         "database loaded"
     );
-    // ZooKeeperServer.loadData ends with a snapshot of what was loaded.
-    let snap = snapshot_now(&settings.data_dir, &tree, st.compression)?;
-    tracing::info!(file = %snap.display(), "snapshot taken at start-up");
+    // ZooKeeperServer.loadData ends with a snapshot of what was loaded. rzk takes it before
+    // serving only when there is no snapshot at all (a new, empty database: the log alone must
+    // never be all there is); otherwise it is taken in the background while serving, which keeps
+    // restarts short (the old snapshot and the log stay until it is written).
+    let background_snapshot = if rzk_storage::snapfile::snapshot_files(&settings.data_dir)?.is_empty() {
+        let snap = snapshot_now(&settings.data_dir, &tree, st.compression)?;
+        tracing::info!(file = %snap.display(), "snapshot taken at start-up");
+        false
+    } else {
+        restored.txns > 0
+    };
     let log = FileTxnLog::open(&settings.data_log_dir, settings.prealloc_bytes, settings.force_sync)?;
 
     let (core_tx, core_rx) = mpsc::channel(CORE_INBOX_MSGS_MAX);
@@ -99,6 +107,9 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     let snapshotter = Snapshotter::new(st.clone(), snap_tx, seed);
     let node = Node::new(settings.node.clone(), tree, 0, wall_ms());
     let mut core = Core::new(node, settings.clone(), log_tx, snapshotter);
+    if background_snapshot {
+        core.start_snapshot();
+    }
     core.record_startup(Startup {
         db_init_ms: load_ms,
         txns_replayed: restored.txns,

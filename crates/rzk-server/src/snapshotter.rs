@@ -18,7 +18,7 @@ use crate::core::CoreMsg;
 use crate::settings::StorageSettings;
 
 /// Nodes serialized per step of a running snapshot (a few milliseconds of work).
-pub const NODES_PER_STEP: usize = 20_000;
+pub const NODES_PER_STEP: usize = 4_096;
 
 /// A finished snapshot stream for the writer thread.
 pub struct SnapshotWrite {

@@ -146,12 +146,19 @@ pub fn snapshot_files(data_dir: &Path) -> io::Result<Vec<(i64, PathBuf)>> {
 
 /// `isValidSnapshot`: the cheap check before a snapshot is read.
 pub fn is_valid(path: &Path) -> bool {
+    use std::io::{Seek, SeekFrom};
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let Ok(bytes) = fs::read(path) else { return false };
+    let Ok(mut f) = File::open(path) else { return false };
+    let Ok(len) = f.seek(SeekFrom::End(0)) else { return false };
+    let mut head = [0u8; 8];
+    let mut tail = [0u8; 5];
+    let read_at = |f: &mut File, pos: u64, buf: &mut [u8]| {
+        f.seek(SeekFrom::Start(pos)).and_then(|_| f.read_exact(buf)).is_ok()
+    };
     match Compression::of_file(&name) {
-        Compression::Gzip => bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b,
-        Compression::Snappy => bytes.len() >= 8 && bytes[..8] == SNAPPY_MAGIC,
-        Compression::None => bytes.len() >= 10 && bytes[bytes.len() - 5..] == [0, 0, 0, 1, b'/'],
+        Compression::Gzip => len >= 2 && read_at(&mut f, 0, &mut head[..2]) && head[..2] == [0x1f, 0x8b],
+        Compression::Snappy => len >= 8 && read_at(&mut f, 0, &mut head) && head == SNAPPY_MAGIC,
+        Compression::None => len >= 10 && read_at(&mut f, len - 5, &mut tail) && tail == [0, 0, 0, 1, b'/'],
     }
 }
 

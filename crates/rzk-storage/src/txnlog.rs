@@ -304,11 +304,47 @@ fn scan(
     }
 }
 
+/// A log file's bytes up to the end of what was written: entries are read one by one and the
+/// preallocated zeros after the last one are not (files grow in 64 MiB steps). A partial entry at
+/// the end is included, for `scan` to judge.
 fn read_bytes(path: &Path) -> Result<bytes::Bytes, LogError> {
-    let mut f = File::open(path).map_err(io_err(path))?;
+    let f = File::open(path).map_err(io_err(path))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, f);
     let mut data = Vec::new();
-    f.read_to_end(&mut data).map_err(io_err(path))?;
+    if !read_up_to(&mut r, &mut data, HEADER_BYTES as usize, path)? {
+        return Ok(bytes::Bytes::from(data));
+    }
+    loop {
+        let start = data.len();
+        if !read_up_to(&mut r, &mut data, 12, path)? {
+            break;
+        }
+        let len = i32::from_be_bytes(data[start + 8..start + 12].try_into().unwrap_or([0; 4]));
+        if len <= 0 {
+            break;
+        }
+        if !read_up_to(&mut r, &mut data, len as usize + 1, path)? {
+            break;
+        }
+    }
     Ok(bytes::Bytes::from(data))
+}
+
+/// Appends up to `n` bytes; false if the file ended first.
+fn read_up_to(r: &mut impl Read, data: &mut Vec<u8>, n: usize, path: &Path) -> Result<bool, LogError> {
+    let start = data.len();
+    data.resize(start + n, 0);
+    let mut got = 0;
+    while got < n {
+        match r.read(&mut data[start + got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LogError::Io { path: path.to_owned(), source: e }),
+        }
+    }
+    data.truncate(start + got);
+    Ok(got == n)
 }
 
 fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<(), LogError> {

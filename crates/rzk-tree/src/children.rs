@@ -21,98 +21,95 @@ const INITIAL_BUCKETS: usize = 8;
 const TREEIFY_THRESHOLD: usize = 8;
 const MIN_TREEIFY_CAPACITY: usize = 64;
 
+/// The set; a leaf (no children ever) costs one null pointer.
 #[derive(Debug, Clone, Default)]
 pub struct Children {
-    table: Vec<Vec<(u32, Box<str>)>>,
+    inner: Option<Box<Table>>,
+}
+
+#[derive(Debug, Clone)]
+struct Table {
+    buckets: Vec<Vec<(u32, Box<str>)>>,
     len: usize,
-    /// Buckets of the first table (0 means Java's `new HashSet<>(8)`; `new HashSet<>()` has 16).
+    /// Buckets of the first table: 8 for Java's `new HashSet<>(8)`, 16 for `new HashSet<>()`.
     initial: usize,
 }
 
 impl Children {
     /// A set that starts like Java's `new HashSet<>()` (16 buckets) rather than `(8)`.
     pub fn default_capacity() -> Children {
-        Children { initial: 16, ..Default::default() }
+        Children { inner: Some(Box::new(Table { buckets: Vec::new(), len: 0, initial: 16 })) }
     }
+
     pub fn len(&self) -> usize {
-        self.len
+        self.inner.as_ref().map_or(0, |t| t.len)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn bucket(&self, hash: u32) -> usize {
-        hash as usize & (self.table.len() - 1)
+        self.len() == 0
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        if self.table.is_empty() {
+        let Some(t) = &self.inner else { return false };
+        if t.buckets.is_empty() {
             return false;
         }
         let h = spread(name);
-        self.table[self.bucket(h)].iter().any(|(eh, n)| *eh == h && &**n == name)
+        t.buckets[h as usize & (t.buckets.len() - 1)].iter().any(|(eh, n)| *eh == h && &**n == name)
     }
 
     /// Adds a name; false if it was there already.
     pub fn insert(&mut self, name: &str) -> bool {
-        if self.table.is_empty() {
-            let n = if self.initial == 0 { INITIAL_BUCKETS } else { self.initial };
-            self.table = vec![Vec::new(); n];
+        let t = self
+            .inner
+            .get_or_insert_with(|| Box::new(Table { buckets: Vec::new(), len: 0, initial: INITIAL_BUCKETS }));
+        if t.buckets.is_empty() {
+            t.buckets = vec![Vec::new(); t.initial];
         }
         let h = spread(name);
-        let b = self.bucket(h);
-        if self.table[b].iter().any(|(eh, n)| *eh == h && &**n == name) {
+        let b = h as usize & (t.buckets.len() - 1);
+        if t.buckets[b].iter().any(|(eh, n)| *eh == h && &**n == name) {
             return false;
         }
-        let chain_before = self.table[b].len();
-        self.table[b].push((h, name.into()));
-        self.len += 1;
-        if chain_before >= TREEIFY_THRESHOLD && self.table.len() < MIN_TREEIFY_CAPACITY {
-            self.resize();
+        let chain_before = t.buckets[b].len();
+        t.buckets[b].push((h, name.into()));
+        t.len += 1;
+        if chain_before >= TREEIFY_THRESHOLD && t.buckets.len() < MIN_TREEIFY_CAPACITY {
+            t.resize();
         }
-        if self.len > self.table.len() * 3 / 4 {
-            self.resize();
+        if t.len > t.buckets.len() * 3 / 4 {
+            t.resize();
         }
         true
     }
 
     /// Removes a name; false if it was not there. Java never shrinks the table.
     pub fn remove(&mut self, name: &str) -> bool {
-        if self.table.is_empty() {
+        let Some(t) = &mut self.inner else { return false };
+        if t.buckets.is_empty() {
             return false;
         }
         let h = spread(name);
-        let b = self.bucket(h);
-        let Some(i) = self.table[b].iter().position(|(eh, n)| *eh == h && &**n == name) else { return false };
-        self.table[b].remove(i);
-        self.len -= 1;
+        let b = h as usize & (t.buckets.len() - 1);
+        let Some(i) = t.buckets[b].iter().position(|(eh, n)| *eh == h && &**n == name) else { return false };
+        t.buckets[b].remove(i);
+        t.len -= 1;
         true
-    }
-
-    fn resize(&mut self) {
-        let new_len = self.table.len() * 2;
-        let mut table = vec![Vec::new(); new_len];
-        for bucket in std::mem::take(&mut self.table) {
-            for (h, n) in bucket {
-                table[h as usize & (new_len - 1)].push((h, n));
-            }
-        }
-        self.table = table;
     }
 
     /// Names in Java's iteration order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.table.iter().flat_map(|b| b.iter().map(|(_, n)| &**n))
+        self.inner.iter().flat_map(|t| t.buckets.iter().flat_map(|b| b.iter().map(|(_, n)| &**n)))
     }
 
     /// The iteration order of a `clone()` of this set: Java rebuilds the table at the size
     /// `putMapEntries` picks for the element count and re-adds the names in iteration order.
     pub fn clone_order(&self) -> Vec<&str> {
-        let t = (self.len as f32 / 0.75 + 1.0) as usize;
-        let cap = t.max(1).next_power_of_two();
-        let mut v: Vec<(usize, usize, &str)> = self
-            .table
+        let Some(t) = &self.inner else { return Vec::new() };
+        let n = (t.len as f32 / 0.75 + 1.0) as usize;
+        let cap = n.max(1).next_power_of_two();
+        let mut v: Vec<(usize, usize, &str)> = t
+            .buckets
             .iter()
             .flat_map(|b| b.iter())
             .enumerate()
@@ -120,6 +117,19 @@ impl Children {
             .collect();
         v.sort_by_key(|(b, i, _)| (*b, *i));
         v.into_iter().map(|(_, _, n)| n).collect()
+    }
+}
+
+impl Table {
+    fn resize(&mut self) {
+        let new_len = self.buckets.len() * 2;
+        let mut buckets = vec![Vec::new(); new_len];
+        for bucket in std::mem::take(&mut self.buckets) {
+            for (h, n) in bucket {
+                buckets[h as usize & (new_len - 1)].push((h, n));
+            }
+        }
+        self.buckets = buckets;
     }
 }
 

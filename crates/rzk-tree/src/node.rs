@@ -1,16 +1,24 @@
 //! One znode as the server keeps it (`DataNode`): data, an ACL cache reference, the persisted stat
 //! and the names of its children.
 
-use bytes::Bytes;
 use rzk_proto::codes::ephemeral_owner;
 use rzk_proto::{Stat, StatPersisted};
 
 use crate::children::Children;
 
+/// A node's data: owned, 16 bytes when present, null kept apart from empty.
+pub type NodeData = Option<Box<[u8]>>;
+
+/// Copies request or snapshot bytes into a node's own allocation.
+pub fn own_data(d: Option<&[u8]>) -> NodeData {
+    d.map(Box::from)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DataNode {
-    /// `None` when the creator sent null data (clients get null back).
-    pub data: Option<Bytes>,
+    /// `None` when the creator sent null data (clients get null back). A node owns its bytes
+    /// (never a slice of a request frame or a snapshot buffer, which would keep those alive).
+    pub data: NodeData,
     /// Index into the tree's ACL cache.
     pub acl: i64,
     pub stat: StatPersisted,

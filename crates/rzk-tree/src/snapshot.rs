@@ -144,7 +144,13 @@ fn write_acls<'a>(out: &mut Vec<u8>, acls: impl ExactSizeIterator<Item = (i64, &
 
 fn write_node(out: &mut Vec<u8>, path: &str, node: &DataNode) {
     rzk_proto::jute::put_ustring(out, path);
-    node.data.encode(out);
+    match &node.data {
+        None => out.put_i32(-1),
+        Some(d) => {
+            out.put_i32(d.len() as i32);
+            out.put_slice(d);
+        }
+    }
     out.put_i64(node.acl);
     node.stat.encode(out);
 }
@@ -241,7 +247,7 @@ pub fn read_tree_body(r: &mut Reader, extended_types: bool) -> Result<DataTree, 
         if path == "/" {
             break;
         }
-        let data = Option::<Bytes>::decode(r)?;
+        let data = crate::node::own_data(r.read_buffer()?.as_deref());
         let acl = r.read_i64()?;
         let stat = StatPersisted::decode(r)?;
         let node = DataNode { data, acl, stat, children: Children::default() };

@@ -14,7 +14,7 @@ use rzk_proto::{Acl, ErrorCode, Stat, StatPersisted, TxnHeader, path};
 use crate::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID, read_acl_unsafe};
 use crate::children::Children;
 use crate::digest::{DIGEST_VERSION, node_digest};
-use crate::node::{DataNode, NodeKind, create_stat, node_kind};
+use crate::node::{DataNode, NodeKind, create_stat, node_kind, own_data};
 use crate::quota::{self, QuotaPaths, StatsTrack};
 use crate::watch::{WatchManager, WatchMode, WatcherId};
 
@@ -90,7 +90,7 @@ impl DataTree {
             data_size: 0,
         };
         let empty = || DataNode {
-            data: Some(Bytes::new()),
+            data: Some(Box::default()),
             acl: OPEN_UNSAFE_ACL_ID,
             stat: StatPersisted::default(),
             children: Children::default(),
@@ -177,7 +177,7 @@ impl DataTree {
         if self.node(CONFIG_PATH).is_none() && self.node(ZOOKEEPER_PATH).is_some() {
             let acl = self.acls.intern(&read_acl_unsafe());
             let stat = StatPersisted { aversion: -1, ..Default::default() };
-            let config = DataNode { data: Some(Bytes::new()), acl, stat, children: Children::default() };
+            let config = DataNode { data: Some(Box::default()), acl, stat, children: Children::default() };
             self.insert_loaded(CONFIG_PATH, config);
             // insert_loaded counted a use; intern already did.
             self.acls.remove_usage(acl);
@@ -323,7 +323,7 @@ impl DataTree {
 
     pub fn get_data(&mut self, path: &str, watcher: Option<WatcherId>) -> ReadResult<(Option<Bytes>, Stat)> {
         let node = self.node(path).ok_or(ErrorCode::NoNode)?;
-        let out = (node.data.clone(), self.client_stat(node));
+        let out = (node.data.as_deref().map(Bytes::copy_from_slice), self.client_stat(node));
         if let Some(w) = watcher {
             self.data_watches.add(path, w, WatchMode::Standard);
         }
@@ -533,7 +533,7 @@ impl DataTree {
         });
         let bytes = data.as_ref().map_or(0, |d| d.len()) as i64;
         let node = DataNode {
-            data,
+            data: own_data(data.as_deref()),
             acl: acl_idx,
             stat: create_stat(zxid, time, ephemeral_owner),
             children: Children::default(),
@@ -624,7 +624,7 @@ impl DataTree {
         let old_len = self
             .change(path, |n| {
                 let old = n.data_len() as i64;
-                n.data = data;
+                n.data = own_data(data.as_deref());
                 n.stat.mtime = time;
                 n.stat.mzxid = zxid;
                 n.stat.version = version;
@@ -701,7 +701,7 @@ impl DataTree {
         st.set("count", st.count() + count_diff);
         st.set("bytes", st.bytes() + bytes_diff);
         let old = node.data_len() as i64;
-        let new = Bytes::from(st.render().into_bytes());
+        let new: Box<[u8]> = st.render().into_bytes().into_boxed_slice();
         self.data_size += new.len() as i64 - old;
         node.data = Some(new);
     }
@@ -719,7 +719,7 @@ impl DataTree {
         st.set("count", count);
         st.set("bytes", bytes);
         let sp = quota::stat_path(path);
-        let data = Bytes::from(st.render().into_bytes());
+        let data: Box<[u8]> = st.render().into_bytes().into_boxed_slice();
         if self.change(&sp, |n| n.data = Some(data)).is_none() {
             tracing::warn!(path = %sp, "missing quota stat node");
         }
