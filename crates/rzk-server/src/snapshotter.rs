@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use rzk_storage::snapfile::{Compression, snapshot_name, write_snapshot};
+use rzk_storage::snapfile::{Compression, snapshot_name, write_snapshot_parts};
 use rzk_tree::DataTree;
-use rzk_tree::snapshot::SnapshotJob;
+use rzk_tree::snapshot::{SnapshotImage, SnapshotJob};
 use tokio::sync::mpsc as tmpsc;
 
 use crate::core::CoreMsg;
@@ -20,10 +20,9 @@ use crate::settings::StorageSettings;
 /// Nodes serialized per step of a running snapshot (a few milliseconds of work).
 pub const NODES_PER_STEP: usize = 4_096;
 
-/// A finished snapshot stream for the writer thread.
+/// A finished snapshot for the writer thread (which seals, compresses, writes and syncs it).
 pub struct SnapshotWrite {
-    pub zxid: i64,
-    pub stream: Vec<u8>,
+    pub image: SnapshotImage,
     pub started: Instant,
 }
 
@@ -108,10 +107,9 @@ impl Snapshotter {
             return;
         }
         let Some((job, started)) = self.job.take() else { return };
-        let zxid = job.zxid;
-        let stream = job.finish(tree);
+        let image = job.finish(tree);
         self.writing = true;
-        if self.writer.send(SnapshotWrite { zxid, stream, started }).is_err() {
+        if self.writer.send(SnapshotWrite { image, started }).is_err() {
             self.writing = false;
         }
     }
@@ -131,20 +129,23 @@ pub fn spawn_writer(
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
         while let Ok(w) = rx.recv() {
-            let ok = match write_snapshot(&data_dir, w.zxid, &w.stream, compression) {
+            let zxid = w.image.zxid;
+            let tail = w.image.tail();
+            let parts: [&[u8]; 3] = [&w.image.head, &w.image.nodes, &tail];
+            let ok = match write_snapshot_parts(&data_dir, zxid, &parts, compression) {
                 Ok(path) => {
                     tracing::info!(file = %path.display(), ms = w.started.elapsed().as_millis() as u64, "snapshot written");
                     true
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot write snapshot");
-                    let path = data_dir.join(rzk_storage::VERSION_DIR).join(snapshot_name(w.zxid, compression));
+                    let path = data_dir.join(rzk_storage::VERSION_DIR).join(snapshot_name(zxid, compression));
                     let _ = std::fs::remove_file(path);
                     false
                 }
             };
             let ms = w.started.elapsed().as_millis() as u64;
-            if core.blocking_send(CoreMsg::SnapshotWritten { zxid: w.zxid, ms, ok }).is_err() {
+            if core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok }).is_err() {
                 return;
             }
         }
@@ -159,6 +160,7 @@ pub fn snapshot_now(
 ) -> std::io::Result<PathBuf> {
     let mut job = SnapshotJob::start(tree);
     job.step(tree, usize::MAX);
-    let stream = job.finish(tree);
-    write_snapshot(data_dir, tree.last_processed_zxid, &stream, compression)
+    let image = job.finish(tree);
+    let tail = image.tail();
+    write_snapshot_parts(data_dir, image.zxid, &[&image.head, &image.nodes, &tail], compression)
 }

@@ -57,11 +57,16 @@ pub fn snapshot_name(zxid: i64, c: Compression) -> String {
 /// never leaves a torn file under a snapshot's name (ZooKeeper writes in place and relies on the
 /// validity check; rzk does both).
 pub fn write_snapshot(data_dir: &Path, zxid: i64, stream: &[u8], c: Compression) -> io::Result<PathBuf> {
+    write_snapshot_parts(data_dir, zxid, &[stream], c)
+}
+
+/// [`write_snapshot`] for a stream given in consecutive parts (no copy to join them).
+pub fn write_snapshot_parts(data_dir: &Path, zxid: i64, parts: &[&[u8]], c: Compression) -> io::Result<PathBuf> {
     let dir = data_dir.join(VERSION_DIR);
     fs::create_dir_all(&dir)?;
     let path = dir.join(snapshot_name(zxid, c));
     let tmp = dir.join(format!(".tmp-{}", snapshot_name(zxid, c)));
-    let result = write_file(&tmp, stream, c).and_then(|_| fs::rename(&tmp, &path));
+    let result = write_file(&tmp, parts, c).and_then(|_| fs::rename(&tmp, &path));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -70,18 +75,24 @@ pub fn write_snapshot(data_dir: &Path, zxid: i64, stream: &[u8], c: Compression)
     Ok(path)
 }
 
-fn write_file(path: &Path, stream: &[u8], c: Compression) -> io::Result<()> {
-    let mut f = File::create(path)?;
+fn write_file(path: &Path, parts: &[&[u8]], c: Compression) -> io::Result<()> {
+    let mut f = io::BufWriter::with_capacity(1 << 20, File::create(path)?);
     match c {
-        Compression::None => f.write_all(stream)?,
+        Compression::None => {
+            for p in parts {
+                f.write_all(p)?;
+            }
+        }
         Compression::Gzip => {
             let mut gz = flate2::write::GzEncoder::new(&mut f, flate2::Compression::default());
-            gz.write_all(stream)?;
+            for p in parts {
+                gz.write_all(p)?;
+            }
             gz.finish()?;
         }
-        Compression::Snappy => f.write_all(&xerial_snappy(stream)?)?,
+        Compression::Snappy => f.write_all(&xerial_snappy(&parts.concat())?)?,
     }
-    f.sync_all()
+    f.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 fn xerial_snappy(stream: &[u8]) -> io::Result<Vec<u8>> {

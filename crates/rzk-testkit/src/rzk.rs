@@ -53,7 +53,16 @@ impl RzkServer {
         cmd.arg("server").arg(&self.cfg_path).args(&self.defines);
         let log = self.dir.path().join("server.log");
         let mut p = ServerProcess::spawn("rzk", cmd, self.port, &log)?;
-        if !net::wait_for_serving(self.port, RZK_START_TIMEOUT) || !p.is_running() {
+        // Poll for serving, giving up at once if the process exits (a refused start).
+        let deadline = std::time::Instant::now() + RZK_START_TIMEOUT;
+        let mut serving = false;
+        while std::time::Instant::now() < deadline && p.is_running() {
+            if net::wait_for_serving(self.port, std::time::Duration::from_millis(200)) {
+                serving = true;
+                break;
+            }
+        }
+        if !serving || !p.is_running() {
             let log = p.log();
             return Err(io::Error::other(format!("rzk did not start; log:\n{log}")));
         }

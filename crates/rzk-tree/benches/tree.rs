@@ -86,12 +86,12 @@ fn snapshots(c: &mut Criterion) {
         b.iter(|| {
             let mut job = rzk_tree::snapshot::SnapshotJob::start(&t);
             while !job.step(&t, 20_000) {}
-            job.finish(&t)
+            job.finish(&t).to_vec()
         })
     });
     let mut job = rzk_tree::snapshot::SnapshotJob::start(&t);
     while !job.step(&t, usize::MAX) {}
-    let stream = Bytes::from(job.finish(&t));
+    let stream = Bytes::from(job.finish(&t).to_vec());
     g.bench_function("load", |b| {
         b.iter(|| rzk_tree::snapshot::load_snapshot(stream.clone(), false).expect("load"))
     });

@@ -46,7 +46,8 @@ pub const CONFIG_PATH: &str = "/zookeeper/config";
 
 #[derive(Debug, Clone)]
 pub struct DataTree {
-    nodes: HashMap<Box<str>, DataNode>,
+    /// Path → node, with a fast fixed-seed hash (iteration order never leaks out of the tree).
+    nodes: HashMap<Box<str>, DataNode, foldhash::fast::FixedState>,
     pub acls: AclCache,
     ephemerals: HashMap<i64, BTreeSet<String>>,
     /// The same sets in Java HashSet order (what getEphemerals and closeSession txns list).
@@ -74,7 +75,7 @@ impl DataTree {
     /// the world, aversion −1, as `addConfigNode` leaves it).
     pub fn new(extended_types: bool) -> DataTree {
         let mut t = DataTree {
-            nodes: HashMap::new(),
+            nodes: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5a4b)),
             acls: AclCache::default(),
             ephemerals: HashMap::new(),
             ephemeral_order: HashMap::new(),
