@@ -1,0 +1,23 @@
+//! rzk-zab: the quorum protocols' pure parts.
+//!
+//! - [`verifier`]: who votes and what a quorum is (`QuorumMaj`, `QuorumHierarchical`), and the
+//!   configuration text peers exchange.
+//! - [`notification`]: FastLeaderElection's notification bytes (as `FastLeaderElection.buildMsg`
+//!   writes them and `WorkerReceiver` reads them, including the 28- and 40-byte legacy forms).
+//! - [`election`]: FastLeaderElection (`lookForLeader` and the receiver's answers) as a state
+//!   machine: notifications and ticks in, notifications to send and a decision out.
+//! - [`packet`]: the `QuorumPacket` types of Zab.
+//!
+//! No sockets, no clock, no threads: the shell (rzk-server) moves the bytes and the time, and the
+//! simulator can run a whole ensemble of these in one thread.
+
+pub mod election;
+pub mod notification;
+pub mod packet;
+pub mod verifier;
+pub mod vote;
+
+pub use election::{Election, ElectionOut};
+pub use notification::Notification;
+pub use verifier::{Member, QuorumVerifier};
+pub use vote::{ServerState, Vote};
