@@ -61,7 +61,12 @@ pub fn write_snapshot(data_dir: &Path, zxid: i64, stream: &[u8], c: Compression)
 }
 
 /// [`write_snapshot`] for a stream given in consecutive parts (no copy to join them).
-pub fn write_snapshot_parts(data_dir: &Path, zxid: i64, parts: &[&[u8]], c: Compression) -> io::Result<PathBuf> {
+pub fn write_snapshot_parts(
+    data_dir: &Path,
+    zxid: i64,
+    parts: &[&[u8]],
+    c: Compression,
+) -> io::Result<PathBuf> {
     let dir = data_dir.join(VERSION_DIR);
     fs::create_dir_all(&dir)?;
     let path = dir.join(snapshot_name(zxid, c));

@@ -117,7 +117,8 @@ impl SnapshotJob {
         FileHeader { magic: SNAP_MAGIC, version: 2, dbid: SNAP_DBID }.encode(&mut head);
         write_sessions(&mut head, &self.sessions);
         write_acls(&mut head, self.acls.iter().map(|(k, v)| (*k, v)));
-        let digest = ZxidDigest { zxid: tree.last_processed_zxid, version: DIGEST_VERSION, digest: tree.digest() };
+        let digest =
+            ZxidDigest { zxid: tree.last_processed_zxid, version: DIGEST_VERSION, digest: tree.digest() };
         SnapshotImage { zxid: self.zxid, head, nodes: self.nodes, digest }
     }
 }

@@ -19,5 +19,5 @@ pub mod vote;
 
 pub use election::{Election, ElectionOut};
 pub use notification::Notification;
-pub use verifier::{Member, QuorumVerifier};
+pub use verifier::{Hierarchy, Member, QuorumVerifier};
 pub use vote::{ServerState, Vote};

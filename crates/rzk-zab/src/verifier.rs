@@ -34,12 +34,19 @@ impl Member {
     }
 }
 
+/// `group.N` lines (group id → members) and `weight.N` lines (member → weight).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hierarchy {
+    pub groups: BTreeMap<i64, Vec<i64>>,
+    pub weights: BTreeMap<i64, u64>,
+}
+
 /// A quorum system: plain majority, or groups with weights.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuorumVerifier {
     pub members: BTreeMap<i64, Member>,
-    /// group id → members; with weights; `None` is a plain majority.
-    pub hierarchy: Option<(BTreeMap<i64, Vec<i64>>, BTreeMap<i64, u64>)>,
+    /// `None` is a plain majority.
+    pub hierarchy: Option<Hierarchy>,
     pub version: i64,
 }
 
@@ -61,7 +68,7 @@ impl QuorumVerifier {
     pub fn weight(&self, id: i64) -> u64 {
         match &self.hierarchy {
             None => 1,
-            Some((_, weights)) => weights.get(&id).copied().unwrap_or(0),
+            Some(h) => h.weights.get(&id).copied().unwrap_or(0),
         }
     }
 
@@ -73,7 +80,7 @@ impl QuorumVerifier {
                 let n = ids.iter().filter(|i| voters.contains(i)).count();
                 n > voters.len() / 2
             }
-            Some((groups, weights)) => {
+            Some(Hierarchy { groups, weights }) => {
                 if ids.is_empty() {
                     return false;
                 }
@@ -106,7 +113,7 @@ impl QuorumVerifier {
         for m in self.members.values() {
             s.push_str(&format!("server.{}={}\n", m.id, m.config_text()));
         }
-        if let Some((groups, weights)) = &self.hierarchy {
+        if let Some(Hierarchy { groups, weights }) = &self.hierarchy {
             for (gid, members) in groups {
                 let list: Vec<String> = members.iter().map(|m| m.to_string()).collect();
                 s.push_str(&format!("group.{gid}={}\n", list.join(":")));
@@ -155,7 +162,7 @@ mod tests {
         let mut qv = QuorumVerifier::majority((1..=6).map(|i| member(i, false)).collect(), 0x100000000);
         let groups = BTreeMap::from([(1, vec![1, 2, 3]), (2, vec![4, 5]), (3, vec![6])]);
         let weights = (1..=6).map(|i| (i, 1u64)).collect();
-        qv.hierarchy = Some((groups, weights));
+        qv.hierarchy = Some(Hierarchy { groups, weights });
         assert!(qv.contains_quorum(&BTreeSet::from([1, 2, 4, 5])));
         assert!(qv.contains_quorum(&BTreeSet::from([1, 2, 6])));
         assert!(!qv.contains_quorum(&BTreeSet::from([1, 2, 3])));
