@@ -7,13 +7,19 @@
 //! - [`election`]: FastLeaderElection (`lookForLeader` and the receiver's answers) as a state
 //!   machine: notifications and ticks in, notifications to send and a decision out.
 //! - [`packet`]: the `QuorumPacket` types of Zab.
+//! - [`sync`]: the committed log and how a leader chooses DIFF, TRUNC or SNAP for a learner.
+//! - [`leader`] and [`learner`]: Zab's discovery, synchronisation and broadcast, each side as a
+//!   state machine over one connection per learner, with txns as opaque bytes.
 //!
 //! No sockets, no clock, no threads: the shell (rzk-server) moves the bytes and the time, and the
 //! simulator can run a whole ensemble of these in one thread.
 
 pub mod election;
+pub mod leader;
+pub mod learner;
 pub mod notification;
 pub mod packet;
+pub mod sync;
 pub mod verifier;
 pub mod vote;
 
