@@ -2,8 +2,11 @@
 //! the [`Ready`] strictly in order: txns to the log first, then the client output (which only
 //! ever contains replies to txns the log already reported durable).
 
+use bytes::Bytes;
 use rzk_proto::connect::{ConnectRequest, ConnectResponse};
-use rzk_proto::{ReplyHeader, Request, Response, WatcherEvent};
+use rzk_proto::{QuorumPacket, ReplyHeader, Request, Response, WatcherEvent};
+use rzk_tree::DataTree;
+use rzk_zab::leader::LearnerId;
 
 /// A client connection, numbered by the shell.
 pub type ConnId = u64;
@@ -29,6 +32,81 @@ pub enum Input {
     /// Writing the log failed (a full disk): every txn not yet durable was undone on disk and
     /// fails; the sessions and changes they made are rolled back.
     LogFailed,
+    /// Something from the ensemble (quorum mode only).
+    Peer(PeerInput),
+    /// The answer to [`StorageOp::TruncateLog`]: the tree reloaded from disk, and the last txns
+    /// of the log (zxid, bytes as logged) for the committed log.
+    Reloaded { tree: Box<DataTree>, recent: Vec<(i64, Bytes)> },
+}
+
+/// What the ensemble's transports deliver.
+#[derive(Debug, Clone)]
+pub enum PeerInput {
+    /// A FastLeaderElection notification (the bytes QuorumCnxManager framed).
+    Notification {
+        from: i64,
+        bytes: Vec<u8>,
+    },
+    /// The connection to the leader asked for by [`PeerOut::ConnectLeader`] is up, or failed.
+    LeaderConnected,
+    LeaderConnectFailed,
+    /// A packet from the leader. A SNAP packet carries the serialized sessions and tree that
+    /// followed it on the stream as its data (the shell reads them up to the signature).
+    FromLeader(QuorumPacket),
+    LeaderClosed,
+    /// A learner connected to our quorum port.
+    LearnerAccepted {
+        id: LearnerId,
+    },
+    FromLearner {
+        id: LearnerId,
+        packet: QuorumPacket,
+    },
+    LearnerClosed {
+        id: LearnerId,
+    },
+}
+
+/// What goes to the ensemble, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerOut {
+    Notification {
+        to: i64,
+        bytes: Vec<u8>,
+    },
+    /// Connect to this member's quorum port (and report `LeaderConnected` or
+    /// `LeaderConnectFailed`).
+    ConnectLeader {
+        sid: i64,
+    },
+    DisconnectLeader,
+    ToLeader(QuorumPacket),
+    ToLearner {
+        id: LearnerId,
+        packet: QuorumPacket,
+    },
+    /// Raw bytes on a learner's stream (the SNAP body and signature after a SNAP packet).
+    ToLearnerRaw {
+        id: LearnerId,
+        bytes: Bytes,
+    },
+    CloseLearner {
+        id: LearnerId,
+    },
+}
+
+/// Storage work the shell does synchronously, before anything else in the same [`Ready`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageOp {
+    /// Write `acceptedEpoch` (fsynced).
+    AcceptedEpoch(i64),
+    /// Write `currentEpoch` (fsynced).
+    CurrentEpoch(i64),
+    /// Cut the txn log after `zxid` (after every append handed over before it is done). With
+    /// `reload`, reload the tree from disk and answer with [`Input::Reloaded`].
+    TruncateLog { zxid: i64, reload: bool },
+    /// Write a snapshot of the tree as it is when the shell carries this out (fsynced).
+    Snapshot,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,20 +130,27 @@ pub enum ClientOut {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogAppend {
     pub zxid: i64,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
 }
 
 #[must_use]
 #[derive(Debug, Default)]
 pub struct Ready {
+    /// Carried out first, synchronously, in order.
+    pub storage: Vec<StorageOp>,
     /// Txns to append, in zxid order; the shell reports `Persisted` once they are synced.
     pub log: Vec<LogAppend>,
+    /// Messages to the ensemble, in order (after `storage`; they need not wait for `log`).
+    pub peer_out: Vec<PeerOut>,
     /// Output for clients, in order.
     pub client_out: Vec<(ConnId, ClientOut)>,
 }
 
 impl Ready {
     pub fn is_empty(&self) -> bool {
-        self.log.is_empty() && self.client_out.is_empty()
+        self.storage.is_empty()
+            && self.log.is_empty()
+            && self.peer_out.is_empty()
+            && self.client_out.is_empty()
     }
 }

@@ -13,8 +13,10 @@ pub mod java_hash;
 pub mod java_random;
 pub mod node;
 pub mod prep;
+pub mod quorum;
 pub mod reads;
 pub mod sessions;
 
-pub use io::{ClientOut, ConnId, Input, LogAppend, Ready};
+pub use io::{ClientOut, ConnId, Input, LogAppend, PeerInput, PeerOut, Ready, StorageOp};
 pub use node::{Node, NodeConfig};
+pub use quorum::QuorumSetup;

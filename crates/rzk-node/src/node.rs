@@ -24,8 +24,13 @@ use crate::containers;
 use crate::io::{ClientOut, ConnId, Input, LogAppend, Ready};
 use crate::java_random::session_password;
 use crate::prep::Prep;
+use crate::quorum::{Peer, QuorumSetup};
 use crate::reads::{Reads, last_op};
 use crate::sessions::SessionTracker;
+
+mod lead;
+mod learn;
+mod peer;
 
 /// The settings the core needs (a slice of the validated zoo.cfg).
 #[derive(Debug, Clone)]
@@ -90,8 +95,16 @@ enum Held {
 /// A request of a session waiting for the session's earlier writes.
 #[derive(Debug)]
 enum Queued {
+    /// A write in the pipeline, known by its cxid (its txn carries it).
     Write {
-        zxid: i64,
+        cxid: i32,
+    },
+    /// A `sync` forwarded to the leader (learners); answered once `done` and at the front.
+    Sync {
+        conn: ConnId,
+        xid: i32,
+        path: String,
+        done: bool,
     },
     Read {
         conn: ConnId,
@@ -140,11 +153,16 @@ enum Origin {
     Expiry,
     /// ContainerManager's deleteContainer.
     Container,
+    /// Another server's request (the leader prepared it for a learner, or a learner applies a
+    /// txn no local client asked for): no reply here.
+    Remote,
 }
 
 #[derive(Debug)]
 struct InFlight {
     entry: TxnEntry,
+    /// The txn as logged (the PROPOSAL payload and the committed log's entry).
+    bytes: Bytes,
     session: i64,
     origin: Origin,
 }
@@ -163,6 +181,16 @@ pub struct Node {
     wall_ms: i64,
     next_container_check_ms: i64,
     ready: Ready,
+    /// The ensemble side (`None` when standalone).
+    peer: Option<Box<Peer>>,
+    /// Whether clients are served: always when standalone; in an ensemble once the role is
+    /// established (ZooKeeper refuses connections until then).
+    serving: bool,
+    /// The last zxid handed to the log, and the last the log reported durable.
+    last_appended: i64,
+    durable: i64,
+    /// Learner: requests forwarded to the leader, by (session, cxid), until their txn commits.
+    forwarded: HashMap<(i64, i32), Origin>,
 }
 
 impl Node {
@@ -186,7 +214,43 @@ impl Node {
             wall_ms,
             next_container_check_ms,
             ready: Ready::default(),
+            peer: None,
+            serving: true,
+            last_appended: 0,
+            durable: 0,
+            forwarded: HashMap::new(),
         }
+        .with_log_marks()
+    }
+
+    fn with_log_marks(mut self) -> Node {
+        self.last_appended = self.tree.last_processed_zxid;
+        self.durable = self.tree.last_processed_zxid;
+        self
+    }
+
+    /// A core that is a member of an ensemble: it starts LOOKING and serves clients once it
+    /// leads, follows or observes an established leader.
+    pub fn new_quorum(
+        cfg: NodeConfig,
+        tree: DataTree,
+        elapsed_ms: i64,
+        wall_ms: i64,
+        q: QuorumSetup,
+    ) -> Node {
+        let mut node = Node::new(cfg, tree, elapsed_ms, wall_ms);
+        // Sessions are tracked by the leader once it is established.
+        node.sessions = SessionTracker::new(node.cfg.tick_time_ms, q.my_id, wall_ms);
+        let last = node.tree.last_processed_zxid;
+        node.peer = Some(Box::new(Peer::new(q, last)));
+        node.serving = false;
+        node.maybe_start_election();
+        node
+    }
+
+    /// Whether clients are being served.
+    pub fn serving(&self) -> bool {
+        self.serving
     }
 
     pub fn tree(&self) -> &DataTree {
@@ -237,6 +301,8 @@ impl Node {
             Input::Closed { conn } => self.closed(conn),
             Input::Persisted { through } => self.persisted(through),
             Input::LogFailed => self.log_failed(),
+            Input::Peer(p) => self.peer_input(p),
+            Input::Reloaded { tree, recent } => self.reloaded(*tree, recent),
         }
     }
 
@@ -249,6 +315,13 @@ impl Node {
     fn tick(&mut self, elapsed_ms: i64, wall_ms: i64) {
         self.elapsed_ms = self.elapsed_ms.max(elapsed_ms);
         self.wall_ms = wall_ms;
+        if self.peer.is_some() {
+            self.peer_tick();
+        }
+        // Sessions expire, and containers are reaped, only where txns are prepared.
+        if !self.serving || self.peer.as_ref().is_some_and(|p| !p.is_leader()) {
+            return;
+        }
         for id in self.sessions.poll_expired(self.elapsed_ms) {
             tracing::info!(session = %format!("0x{id:x}"), "expiring session");
             self.submit_write(id, 0, Request::CloseSession, Vec::new(), Origin::Expiry);
@@ -276,6 +349,11 @@ impl Node {
         if !self.conns.contains_key(&conn) {
             return;
         }
+        if !self.serving {
+            tracing::info!(conn, "refusing a session: this server is not serving (no leader established)");
+            self.out(conn, ClientOut::Close { reason: "ZooKeeperServer not running" });
+            return;
+        }
         if req.last_zxid_seen > self.tree.last_processed_zxid {
             tracing::info!(
                 conn,
@@ -293,6 +371,10 @@ impl Node {
             self.sessions.add(id, timeout, self.elapsed_ms);
             self.attach(conn, id);
             let origin = Origin::NewSession { conn, timeout_ms: timeout, read_only };
+            if self.is_learner() {
+                self.forward_create_session(id, timeout, origin);
+                return;
+            }
             self.submit_txn(
                 id,
                 0,
@@ -310,6 +392,11 @@ impl Node {
         {
             self.detach(old);
             self.out(old, ClientOut::Close { reason: "session moved to a new connection" });
+        }
+        if self.is_learner() && req.passwd[..] == session_password(id)[..] {
+            // The leader knows whether the session is alive (`Learner.validateSession`).
+            self.revalidate(conn, id, timeout, read_only);
+            return;
         }
         let valid =
             req.passwd[..] == session_password(id)[..] && self.sessions.touch(id, timeout, self.elapsed_ms);
@@ -390,7 +477,13 @@ impl Node {
             self.out(conn, ClientOut::Close { reason: "request before connect" });
             return;
         };
+        let ids = c.ids.clone();
+        if !self.serving {
+            self.out(conn, ClientOut::Close { reason: "ZooKeeperServer not running" });
+            return;
+        }
         self.sessions.touch_current(session, self.elapsed_ms);
+        self.note_touch(session);
         match req {
             Request::Auth(packet) => self.auth(conn, xid, packet),
             Request::Sasl(_) => {
@@ -402,18 +495,23 @@ impl Node {
                     ClientOut::Reply { header, body: Response::Sasl(SetSaslResponse::default()), op: "SASL" },
                 );
             }
+            Request::Sync(sync) if self.is_learner() => {
+                self.forward_sync(conn, session, xid, sync, ids);
+            }
             r if r.is_write() => {
-                let ids = c.ids.clone();
                 let origin = Origin::Client {
                     conn,
                     xid,
                     req_op: last_op(&r),
                     close: matches!(r, Request::CloseSession),
                 };
-                self.submit_write(session, xid, r, ids, origin);
+                if self.is_learner() {
+                    self.forward_write(session, xid, &r, ids, origin);
+                } else {
+                    self.submit_write(session, xid, r, ids, origin);
+                }
             }
             r => {
-                let ids = c.ids.clone();
                 let q = self.queues.entry(session).or_default();
                 if q.is_empty() {
                     self.answer_read(conn, session, xid, &r, &ids);
@@ -443,6 +541,12 @@ impl Node {
         let err = ErrorCode::MarshallingError.code();
         if is_write_op(opcode) {
             let origin = Origin::Client { conn, xid, req_op: "NA", close: false };
+            if self.is_learner() {
+                // The leader fails to decode it too and logs the error txn.
+                let ids = self.conns.get(&conn).map(|c| c.ids.clone()).unwrap_or_default();
+                self.forward_raw(session, xid, opcode, &[], ids, origin);
+                return;
+            }
             self.log_txn(session, xid, op::ERROR, TxnBody::Error(ErrorTxn { err }), None, origin);
             return;
         }
@@ -564,17 +668,30 @@ impl Node {
         let zxid = self.last_zxid;
         let header = TxnHeader { client_id: session, cxid, zxid, time: self.wall_ms, txn_type: ty };
         let entry = TxnEntry { header, body, digest };
-        self.ready.log.push(LogAppend { zxid, bytes: entry.to_bytes() });
+        let bytes = Bytes::from(entry.to_bytes());
+        self.ready.log.push(LogAppend { zxid, bytes: bytes.clone() });
+        self.last_appended = zxid;
         if matches!(origin, Origin::Client { .. } | Origin::NewSession { .. }) {
-            self.queues.entry(session).or_default().push_back(Queued::Write { zxid });
+            self.queues.entry(session).or_default().push_back(Queued::Write { cxid });
         }
-        self.in_flight.push_back(InFlight { entry, session, origin });
+        self.in_flight.push_back(InFlight { entry, bytes: bytes.clone(), session, origin });
+        self.propose(zxid, bytes);
     }
 
     // ---- commit and final ----
 
     fn persisted(&mut self, through: i64) {
-        while self.in_flight.front().is_some_and(|f| f.entry.header.zxid <= through) {
+        self.durable = self.durable.max(through);
+        if self.peer.is_some() {
+            self.peer_persisted(through);
+            return;
+        }
+        self.commit_through(through);
+    }
+
+    /// Applies the in-flight txns through `zxid`, in order.
+    fn commit_through(&mut self, zxid: i64) {
+        while self.in_flight.front().is_some_and(|f| f.entry.header.zxid <= zxid) {
             if let Some(f) = self.in_flight.pop_front() {
                 self.commit(f);
             }
@@ -607,21 +724,40 @@ impl Node {
                     self.detach(conn);
                     self.out(conn, ClientOut::Close { reason: "cannot store the new session" });
                 }
-                Origin::Expiry | Origin::Container => {}
+                Origin::Expiry | Origin::Container | Origin::Remote => {}
             }
-            self.drain_queue(f.session, hdr.zxid);
+            self.drain_queue(f.session, hdr.cxid);
+        }
+        self.last_appended = self.durable;
+        if self.peer.is_some() {
+            self.leave_role("the transaction log failed");
         }
     }
 
-    fn commit(&mut self, f: InFlight) {
+    fn commit(&mut self, mut f: InFlight) {
+        if matches!(f.origin, Origin::Remote)
+            && let Some(o) = self.forwarded.remove(&(f.entry.header.client_id, f.entry.header.cxid))
+        {
+            f.origin = o;
+        }
         let mut events = Vec::new();
         let hdr = &f.entry.header;
         let rc = self.tree.process_txn(hdr, &f.entry.body, &mut events);
         self.changes.applied(hdr.zxid);
+        if let Some(p) = self.peer.as_mut() {
+            p.committed_log.push(hdr.zxid, f.bytes.clone());
+        }
+        if hdr.txn_type == op::CREATE_SESSION
+            && self.sessions.get(f.session).is_none()
+            && let TxnBody::CreateSession(cs) = &f.entry.body
+        {
+            // A session created through another server (learners track every global session).
+            self.sessions.add(f.session, cs.time_out, self.elapsed_ms);
+        }
         if hdr.txn_type == op::CLOSE_SESSION {
             if let Some(s) = self.sessions.remove(f.session)
                 && let Some(conn) = s.conn
-                && matches!(f.origin, Origin::Expiry)
+                && matches!(f.origin, Origin::Expiry | Origin::Remote)
             {
                 self.detach(conn);
                 self.out(conn, ClientOut::Close { reason: "session expired" });
@@ -660,15 +796,15 @@ impl Node {
                     self.established(conn);
                 }
             }
-            Origin::Expiry | Origin::Container => {}
+            Origin::Expiry | Origin::Container | Origin::Remote => {}
         }
-        self.drain_queue(f.session, hdr.zxid);
+        self.drain_queue(f.session, hdr.cxid);
     }
 
     /// After a session's write completes, answers the reads that waited behind it.
-    fn drain_queue(&mut self, session: i64, zxid: i64) {
+    fn drain_queue(&mut self, session: i64, cxid: i32) {
         if let Some(q) = self.queues.get_mut(&session)
-            && matches!(q.front(), Some(Queued::Write { zxid: z }) if *z == zxid)
+            && matches!(q.front(), Some(Queued::Write { cxid: c }) if *c == cxid)
         {
             q.pop_front();
         }
@@ -683,7 +819,12 @@ impl Node {
                     let header = ReplyHeader { xid, zxid: self.tree.last_processed_zxid, err };
                     self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: "NA" });
                 }
-                Some(w @ Queued::Write { .. }) => {
+                Some(Queued::Sync { conn, xid, path, done: true }) => {
+                    let header = ReplyHeader { xid, zxid: self.tree.last_processed_zxid, err: 0 };
+                    let body = Response::Sync(SyncResponse { path });
+                    self.out(conn, ClientOut::Reply { header, body, op: "SYNC" });
+                }
+                Some(w @ (Queued::Write { .. } | Queued::Sync { .. })) => {
                     q.push_front(w);
                     return;
                 }

@@ -247,6 +247,11 @@ impl Leader {
             .collect()
     }
 
+    /// Every learner connection (to close them when leadership ends).
+    pub fn connection_ids(&self) -> Vec<LearnerId> {
+        self.handlers.keys().copied().collect()
+    }
+
     /// The sids of voting followers currently receiving proposals.
     pub fn forwarding_followers(&self) -> Vec<i64> {
         self.handlers.values().filter(|h| h.forwarding && !h.observer).map(|h| h.sid).collect()
