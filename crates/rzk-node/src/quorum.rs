@@ -69,8 +69,9 @@ pub(crate) struct Peer {
     pub revalidations: HashMap<i64, PendingRevalidation>,
     /// Learner side: sessions with a `sync` forwarded and not yet answered, oldest first.
     pub pending_syncs: VecDeque<i64>,
-    /// Learner side: packets to send once the log is durable through the zxid.
-    pub send_when_durable: Vec<(i64, QuorumPacket)>,
+    /// Learner side: the NEWLEADER ACK waiting for the log to be durable through the zxid, with
+    /// the epoch to make current first.
+    pub send_when_durable: Vec<(i64, i64, QuorumPacket)>,
     /// Follower side: proposals logged and not yet acked, and whether acks may flow (after the
     /// NEWLEADER ACK went out).
     pub unacked: VecDeque<i64>,

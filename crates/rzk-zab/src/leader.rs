@@ -561,7 +561,7 @@ impl Leader {
                 self.check_quorum_formed();
             }
         }
-        if self.quorum_formed {
+        if self.quorum_formed && self.handlers.get(&id).is_some_and(|h| h.stage == Stage::StartupWait) {
             self.send_uptodate(id);
         }
     }

@@ -34,11 +34,16 @@ pub struct LearnerConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LearnerOut {
     Send(QuorumPacket),
-    /// Send once every txn logged so far is durable.
-    SendWhenLogged(QuorumPacket),
+    /// NEWLEADER: once every txn logged so far is durable, make `epoch` the current epoch
+    /// (persisted), then send `ack`. The order matters: a learner whose currentEpoch says it
+    /// joined the epoch must hold the whole history it was synced with (ZOOKEEPER-4643), or it
+    /// could win a later election without txns that were acknowledged.
+    NewLeaderAckWhenLogged {
+        epoch: i64,
+        ack: QuorumPacket,
+    },
     /// Persist before anything after it is sent.
     AcceptedEpoch(i64),
-    CurrentEpoch(i64),
     /// Cut the txn log after this zxid and reload the tree from disk (TRUNC).
     Truncate(i64),
     /// Replace the tree with the leader's (SNAP): the sessions-and-tree body as the leader
@@ -256,7 +261,8 @@ impl Learner {
     }
 
     fn log_proposal(&mut self, zxid: i64, data: Option<Bytes>) {
-        if zxid != self.last_queued + 1 && self.last_queued != 0 {
+        let next_epoch_start = epoch_of(zxid) > epoch_of(self.last_queued) && zxid & 0xffff_ffff == 1;
+        if zxid != self.last_queued + 1 && self.last_queued != 0 && !next_epoch_start {
             tracing::warn!(
                 got = %format!("0x{zxid:x}"),
                 expected = %format!("0x{:x}", self.last_queued + 1),
@@ -278,14 +284,13 @@ impl Learner {
             packet::NEWLEADER => {
                 tracing::info!("learner received NEWLEADER");
                 self.current_epoch = self.new_epoch;
-                self.out.push(LearnerOut::CurrentEpoch(self.new_epoch));
                 let ack = QuorumPacket {
                     packet_type: packet::ACK,
                     zxid: make_zxid(self.new_epoch, 0),
                     data: None,
                     authinfo: None,
                 };
-                self.out.push(LearnerOut::SendWhenLogged(ack));
+                self.out.push(LearnerOut::NewLeaderAckWhenLogged { epoch: self.new_epoch, ack });
                 self.stage = LearnerStage::Syncing { newleader_seen: true };
             }
             packet::UPTODATE => {

@@ -189,10 +189,10 @@ impl Node {
     fn learner_event(&mut self, o: LearnerOut) {
         match o {
             LearnerOut::Send(packet) => self.send_to_leader(packet),
-            LearnerOut::SendWhenLogged(packet) => {
+            LearnerOut::NewLeaderAckWhenLogged { epoch, ack } => {
                 let after = self.last_appended;
                 if let Some(p) = self.peer.as_mut() {
-                    p.send_when_durable.push((after, packet));
+                    p.send_when_durable.push((after, epoch, ack));
                 }
                 let durable = self.durable;
                 self.learner_persisted(durable);
@@ -202,12 +202,6 @@ impl Node {
                     p.accepted_epoch = e;
                 }
                 self.ready.storage.push(StorageOp::AcceptedEpoch(e));
-            }
-            LearnerOut::CurrentEpoch(e) => {
-                if let Some(p) = self.peer.as_mut() {
-                    p.current_epoch = e;
-                }
-                self.ready.storage.push(StorageOp::CurrentEpoch(e));
             }
             LearnerOut::Truncate(zxid) => {
                 if let Some(p) = self.peer.as_mut() {
@@ -319,14 +313,22 @@ impl Node {
         let durable = self.durable.max(through);
         let Some(p) = self.peer.as_mut() else { return };
         let mut sends = Vec::new();
-        p.send_when_durable.retain(|(after, packet)| {
+        let mut epochs = Vec::new();
+        p.send_when_durable.retain(|(after, epoch, packet)| {
             if *after <= durable {
+                epochs.push(*epoch);
                 sends.push(packet.clone());
                 false
             } else {
                 true
             }
         });
+        for e in epochs {
+            // Persisted before the ACK goes out (storage runs first in a Ready).
+            p.current_epoch = e;
+            self.ready.storage.push(StorageOp::CurrentEpoch(e));
+        }
+        let Some(p) = self.peer.as_mut() else { return };
         if !sends.is_empty() {
             p.acks_enabled = true;
         }

@@ -256,7 +256,8 @@ impl Node {
     }
 
     fn close_all_clients(&mut self) {
-        let conns: Vec<u64> = self.conns.keys().copied().collect();
+        let mut conns: Vec<u64> = self.conns.keys().copied().collect();
+        conns.sort_unstable();
         for conn in conns {
             self.detach(conn);
             self.out(conn, ClientOut::Close { reason: "server left its quorum role" });

@@ -34,7 +34,7 @@ struct Db {
     logged: Vec<i64>,
     /// Logged but not yet durable.
     unsynced: Vec<i64>,
-    waiting_sends: Vec<QuorumPacket>,
+    waiting_sends: Vec<(i64, QuorumPacket)>,
     acks_enabled: bool,
     unacked: Vec<i64>,
     accepted: i64,
@@ -145,11 +145,10 @@ impl World {
         for o in l.take_out() {
             match o {
                 LearnerOut::Send(p) => self.to_leader.push_back((id, p)),
-                LearnerOut::SendWhenLogged(p) => {
-                    db.waiting_sends.push(p);
+                LearnerOut::NewLeaderAckWhenLogged { epoch, ack } => {
+                    db.waiting_sends.push((epoch, ack));
                 }
                 LearnerOut::AcceptedEpoch(e) => db.accepted = e,
-                LearnerOut::CurrentEpoch(e) => db.current = e,
                 LearnerOut::Truncate(z) => {
                     db.truncated = Some(z);
                     db.applied.retain(|a| *a <= z);
@@ -182,7 +181,8 @@ impl World {
             let Some((l, db)) = self.learners.get_mut(&id) else { continue };
             let observer = l.is_observer();
             let synced = std::mem::take(&mut db.unsynced);
-            for p in std::mem::take(&mut db.waiting_sends) {
+            for (epoch, p) in std::mem::take(&mut db.waiting_sends) {
+                db.current = epoch;
                 self.to_leader.push_back((id, p));
                 db.acks_enabled = true;
             }

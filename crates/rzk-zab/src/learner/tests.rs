@@ -86,10 +86,7 @@ fn newleader_ack_waits_for_the_log_and_uptodate_is_acked() {
     l.receive(pkt(packet::NEWLEADER, make_zxid(2, 0), Some(b"cfg")), 4);
     assert_eq!(
         l.take_out(),
-        vec![
-            LearnerOut::CurrentEpoch(2),
-            LearnerOut::SendWhenLogged(pkt(packet::ACK, make_zxid(2, 0), None)),
-        ]
+        vec![LearnerOut::NewLeaderAckWhenLogged { epoch: 2, ack: pkt(packet::ACK, make_zxid(2, 0), None) }]
     );
     l.receive(pkt(packet::UPTODATE, -1, None), 5);
     assert_eq!(
