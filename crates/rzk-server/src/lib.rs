@@ -13,6 +13,7 @@ pub mod from_config;
 pub mod log_thread;
 pub mod metrics;
 pub mod mntr;
+pub mod quorum;
 pub mod restore;
 pub mod server;
 pub mod settings;

@@ -6,6 +6,8 @@
 //! - `RefZk`: the reference Apache ZooKeeper 3.8 (Debian's package) in a temp dir on a free
 //!   127.0.0.1 port; `RefZk::start_or_skip` prints why and returns `None` when it is not
 //!   installed.
+//! - `RefQuorumPeer`: a reference ZooKeeper as one member of an ensemble (`server.N` lines,
+//!   `myid`), with ports the test chooses (`QuorumPorts`), to mix Java and rzk members.
 //! - `Proxy`: a TCP proxy that can cut and restore every connection through it (to disconnect a
 //!   client from a running server).
 //! - `net`: `free_port`, `wait_for_port`, `wait_for_serving` (srvr says `Mode:`),
@@ -14,11 +16,13 @@
 pub mod net;
 pub mod process;
 pub mod proxy;
+pub mod ref_quorum;
 pub mod refzk;
 pub mod rzk;
 
 pub use net::{four_letter_word, free_port, wait_for_port, wait_for_serving};
 pub use process::ServerProcess;
 pub use proxy::Proxy;
+pub use ref_quorum::{QuorumPorts, RefQuorumPeer};
 pub use refzk::RefZk;
 pub use rzk::RzkServer;
