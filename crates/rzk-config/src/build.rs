@@ -30,10 +30,12 @@ pub struct Loaded {
     pub warnings: Vec<ConfigWarning>,
 }
 
-/// The metrics providers rzk has built in, by ZooKeeper's class names.
-const KNOWN_METRICS_PROVIDERS: [&str; 2] = [
+/// The metrics providers rzk has built in, by ZooKeeper's class names, and rzk's short name for
+/// the Prometheus one.
+const KNOWN_METRICS_PROVIDERS: [&str; 3] = [
     "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider",
     "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
+    "prometheus",
 ];
 
 /// Parses and validates a zoo.cfg. `path` is used in messages and as the config file's name;

@@ -72,8 +72,12 @@ const SYSTEM_PROPERTY_KEYS: &[&str] = &[
     "admin.httpVersion",
     "admin.idleTimeout",
     "admin.portUnification",
+    // 3.9's snapshot and restore admin commands, which rzk serves.
+    "admin.rateLimiterIntervalInMS",
+    "admin.restore.enabled",
     "admin.serverAddress",
     "admin.serverPort",
+    "admin.snapshot.enabled",
     "allowSaslFailedClients",
     "audit.enable",
     "audit.impl.class",
@@ -274,6 +278,7 @@ mod tests {
         assert_eq!(classify_fallthrough("snapCount"), FallthroughKey::Known);
         assert_eq!(classify_fallthrough("4lw.commands.whitelist"), FallthroughKey::Known);
         assert_eq!(classify_fallthrough("admin.serverPort"), FallthroughKey::Known);
+        assert_eq!(classify_fallthrough("admin.snapshot.enabled"), FallthroughKey::Known);
         assert_eq!(classify_fallthrough("ssl.keyStore.location"), FallthroughKey::Known);
         assert_eq!(classify_fallthrough("ssl.quorum.trustStore.type"), FallthroughKey::Known);
         assert_eq!(classify_fallthrough("ssl.authProvider"), FallthroughKey::Known);

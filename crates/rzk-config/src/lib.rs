@@ -23,7 +23,7 @@
 //! - Host names are not resolved here (ZooKeeper resolves `clientPortAddress` while parsing); the
 //!   server resolves them when it binds or connects. `kerberos.canonicalizeHostNames` is not applied.
 //! - `metricsProvider.className` is not loaded as a Java class; names other than ZooKeeper's two
-//!   built-in providers get a warning.
+//!   built-in providers (and `prometheus`, rzk's short name for the Prometheus one) get a warning.
 //! - `SERVER_JVMFLAGS`/`JVMFLAGS` are split with shell quoting (zkServer.sh leaves quotes literal).
 //! - Two lines for one server id (`server.1`, `server.01`): the later line wins (in ZooKeeper,
 //!   whichever its hash table yields last).

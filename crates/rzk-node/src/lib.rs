@@ -18,5 +18,5 @@ pub mod reads;
 pub mod sessions;
 
 pub use io::{ClientOut, ConnId, Input, LogAppend, PeerInput, PeerOut, Ready, StorageOp};
-pub use node::{Node, NodeConfig};
+pub use node::{DIGEST_LOG_INTERVAL, Node, NodeConfig};
 pub use quorum::QuorumSetup;

@@ -191,7 +191,13 @@ pub struct Node {
     durable: i64,
     /// Learner: requests forwarded to the leader, by (session, cxid), until their txn commits.
     forwarded: HashMap<(i64, i32), Origin>,
+    /// (zxid, digest) right after applying every txn whose zxid is a multiple of
+    /// [`DIGEST_LOG_INTERVAL`] (`DataTree.logZxidDigest`), until the shell takes them.
+    digests: Vec<(i64, i64)>,
 }
+
+/// `DataTree.DIGEST_LOG_INTERVAL`: the tree digest is logged every this many zxids.
+pub const DIGEST_LOG_INTERVAL: i64 = 128;
 
 impl Node {
     /// A core over a restored tree (sessions in `tree.sessions` are tracked again, as on start-up).
@@ -219,6 +225,7 @@ impl Node {
             last_appended: 0,
             durable: 0,
             forwarded: HashMap::new(),
+            digests: Vec::new(),
         }
         .with_log_marks()
     }
@@ -251,6 +258,11 @@ impl Node {
     /// Whether clients are being served.
     pub fn serving(&self) -> bool {
         self.serving
+    }
+
+    /// The digests logged since the last call (see [`DIGEST_LOG_INTERVAL`]).
+    pub fn take_digests(&mut self) -> Vec<(i64, i64)> {
+        std::mem::take(&mut self.digests)
     }
 
     pub fn tree(&self) -> &DataTree {
@@ -744,6 +756,9 @@ impl Node {
         let hdr = &f.entry.header;
         let rc = self.tree.process_txn(hdr, &f.entry.body, &mut events);
         self.changes.applied(hdr.zxid);
+        if hdr.zxid % DIGEST_LOG_INTERVAL == 0 {
+            self.digests.push((hdr.zxid, self.tree.digest()));
+        }
         if let Some(p) = self.peer.as_mut() {
             p.committed_log.push(hdr.zxid, f.bytes.clone());
         }

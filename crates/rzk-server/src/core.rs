@@ -69,6 +69,15 @@ pub enum CoreMsg {
         through: i64,
         txns: usize,
         fsync_ms: u64,
+        /// The log's generation (see `LogCmd::Truncate`).
+        generation: u64,
+    },
+    /// From the election port or a learner connection (quorum mode).
+    Peer(rzk_node::PeerInput),
+    /// From the connection to the leader; dropped unless `generation` is the current link's.
+    LeaderLink {
+        generation: u64,
+        input: rzk_node::PeerInput,
     },
     StorageFailed(String),
     /// The log thread could not store the txns it was given (see `log_thread`).
@@ -85,6 +94,8 @@ pub enum CoreMsg {
         req: Box<FourLetterRequest>,
         reply: oneshot::Sender<String>,
     },
+    /// An admin-server or metrics-endpoint request (`crate::admin::core_side`).
+    Admin(Box<crate::admin::AdminMsg>),
     Shutdown,
 }
 
@@ -130,6 +141,10 @@ pub struct Core {
     log_tx: smpsc::Sender<LogCmd>,
     snapshotter: Snapshotter,
     epoch: Instant,
+    /// Admin `snapshot` requests waiting for the snapshot to be written.
+    snapshot_waiters: crate::admin::snapshot::Waiters,
+    /// The ensemble side, when this server is a quorum member.
+    quorum: Option<crate::quorum::shell::QuorumShell>,
 }
 
 impl Core {
@@ -140,9 +155,13 @@ impl Core {
         snapshotter: Snapshotter,
     ) -> Core {
         let epoch = Instant::now();
+        let mut stats = ServerStats::default();
+        if settings.prometheus.is_some() {
+            stats.metrics.keep_windows();
+        }
         let shell = Shell {
             settings,
-            stats: ServerStats::default(),
+            stats,
             conns: HashMap::new(),
             started: epoch,
             trace_mask: four_letter::TRACE_MASK_DEFAULT,
@@ -150,7 +169,12 @@ impl Core {
             shared: Arc::default(),
             last_snapshot: None,
         };
-        Core { node, shell, log_tx, snapshotter, epoch }
+        Core { node, shell, log_tx, snapshotter, epoch, snapshot_waiters: Default::default(), quorum: None }
+    }
+
+    /// Makes this core a quorum member's: peer messages go through `q`.
+    pub fn set_quorum(&mut self, q: crate::quorum::shell::QuorumShell) {
+        self.quorum = Some(q);
     }
 
     /// Starts a (fuzzy, background) snapshot of the tree as it is now.
@@ -203,7 +227,7 @@ impl Core {
                     self.node.step(Input::Tick { elapsed_ms: e, wall_ms: w });
                 }
             }
-            self.flush();
+            self.flush()?;
         }
     }
 
@@ -237,10 +261,20 @@ impl Core {
                 self.shell.conns.remove(&conn);
                 self.node.step(Input::Closed { conn });
             }
-            CoreMsg::Persisted { through, txns, fsync_ms } => {
+            CoreMsg::Persisted { through, txns, fsync_ms, generation } => {
+                if self.quorum.as_ref().is_some_and(|q| generation < q.log_generation) {
+                    // About appends from before the log was cut (TRUNC/SNAP).
+                    return Ok(true);
+                }
                 let warn_ms = self.shell.settings.fsync_warning_ms;
                 account::persisted(&mut self.shell.stats, txns, fsync_ms, warn_ms);
                 self.persisted(through);
+            }
+            CoreMsg::Peer(input) => self.node.step(Input::Peer(input)),
+            CoreMsg::LeaderLink { generation, input } => {
+                if self.quorum.as_ref().is_some_and(|q| q.links.leader_generation() == generation) {
+                    self.node.step(Input::Peer(input));
+                }
             }
             CoreMsg::StorageFailed(e) => return Err(e),
             CoreMsg::LogFailed { error } => {
@@ -256,6 +290,8 @@ impl Core {
                     self.shell.last_snapshot = Some((zxid, wall_ms()));
                     account::snapshot_taken(&mut self.shell.stats, ms);
                 }
+                let s = &self.shell.settings;
+                self.snapshot_waiters.written(&s.data_dir, s.storage.compression, zxid, ok);
             }
             CoreMsg::FourLetter { req, reply } => {
                 // ZooKeeper counts the word as a packet received before it runs the command, and
@@ -265,33 +301,67 @@ impl Core {
                 self.shell.stats.packets_sent += four_letter::reply_packets(&text);
                 let _ = reply.send(text);
             }
-            CoreMsg::Shutdown => return Ok(false),
+            CoreMsg::Admin(msg) => {
+                let ctx = crate::admin::core_side::AdminCtx {
+                    elapsed_ms: self.elapsed_ms(),
+                    node: &mut self.node,
+                    shell: &mut self.shell,
+                    snapshotter: &mut self.snapshotter,
+                    waiters: &mut self.snapshot_waiters,
+                    log_tx: &self.log_tx,
+                };
+                crate::admin::core_side::handle(*msg, ctx);
+            }
+            CoreMsg::Shutdown => {
+                if let Some(q) = &self.quorum {
+                    q.stop();
+                }
+                return Ok(false);
+            }
         }
         Ok(true)
     }
 
-    /// Applies txns through `through`, stopping at every digest-log zxid on the way so `hash`
-    /// records the tree as it was right after that txn (`DataTree.logZxidDigest`).
+    /// The log is durable through `through` (the node applies or acknowledges what it can).
     fn persisted(&mut self, through: i64) {
-        let interval = four_letter::hash::DIGEST_LOG_INTERVAL;
-        let mut next = (self.node.tree().last_processed_zxid / interval + 1) * interval;
-        while next < through {
-            self.node.step(Input::Persisted { through: next });
-            self.record_digest();
-            next += interval;
-        }
         self.node.step(Input::Persisted { through });
-        self.record_digest();
     }
 
-    fn record_digest(&mut self) {
-        let tree = self.node.tree();
-        four_letter::hash::record(&mut self.shell.digest_log, tree.last_processed_zxid, tree.digest());
+    /// Carries out the node's output: storage work first (quorum mode), txns to the log thread,
+    /// messages to the ensemble, then frames to connections.
+    fn flush(&mut self) -> Result<(), String> {
+        for (zxid, digest) in self.node.take_digests() {
+            four_letter::hash::record(&mut self.shell.digest_log, zxid, digest);
+        }
+        loop {
+            let ready = self.node.ready();
+            if ready.is_empty() {
+                break;
+            }
+            self.flush_ready(ready)?;
+        }
+        // A background snapshot advances a step per batch, whether or not it produced output.
+        if self.snapshotter.running() {
+            self.snapshotter.step(self.node.tree());
+        }
+        Ok(())
     }
 
-    /// Carries out the node's output: txns to the log thread, then frames to connections.
-    fn flush(&mut self) {
-        let ready = self.node.ready();
+    fn flush_ready(&mut self, ready: rzk_node::Ready) -> Result<(), String> {
+        if !ready.storage.is_empty() {
+            let Some(q) = self.quorum.as_mut() else { return Err("storage work outside an ensemble".into()) };
+            let s = &self.shell.settings;
+            let ctx = crate::quorum::shell::StorageCtx {
+                log_tx: &self.log_tx,
+                data_dir: &s.data_dir,
+                data_log_dir: &s.data_log_dir,
+                storage: &s.storage,
+                extended_types: s.node.extended_types,
+            };
+            for op in ready.storage {
+                q.storage_op(op, &mut self.node, &ctx)?;
+            }
+        }
         if !ready.log.is_empty() {
             let bytes: u64 = ready.log.iter().map(|a| a.bytes.len() as u64).sum();
             let txns = ready.log.len() as u64;
@@ -303,12 +373,15 @@ impl Core {
                 self.snapshotter.start(self.node.tree());
             }
         }
-        if self.snapshotter.running() {
-            self.snapshotter.step(self.node.tree());
+        if let Some(q) = &self.quorum {
+            for o in ready.peer_out {
+                q.route(o);
+            }
         }
         for (conn, out) in ready.client_out {
             self.route(conn, out);
         }
+        Ok(())
     }
 
     fn route(&mut self, conn: ConnId, out: ClientOut) {

@@ -28,8 +28,16 @@ pub use host::HostFacts;
 /// The ZooKeeper release whose client-visible behaviour rzk implements.
 pub const ZOOKEEPER_COMPAT_VERSION: &str = "3.8.0";
 
-/// What `srvr`, `stat` and `mntr` report as the mode: rzk runs standalone only.
+/// What `srvr`, `stat` and `mntr` report as the mode of a standalone server.
 pub const SERVER_STATE: &str = "standalone";
+
+/// The mode `srvr`, `stat` and `mntr` report: standalone, or the quorum role.
+pub fn server_state(node: &Node) -> &'static str {
+    node.quorum_state().map(|s| s.mode_name()).unwrap_or(SERVER_STATE)
+}
+
+/// What the words that need a running server answer while none is (between quorum roles).
+pub const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
 
 /// `ZooTrace`'s initial text trace mask: client requests, server packets, sessions, warnings.
 pub const TRACE_MASK_DEFAULT: i64 = 306;
@@ -64,6 +72,12 @@ pub fn render(req: &FourLetterRequest, node: &Node, shell: &mut Shell) -> String
     match &req.word {
         b"ruok" => "imok".to_owned(),
         b"isro" => "rw".to_owned(),
+        b"srvr" | b"stat" | b"mntr" | b"cons" | b"wchs" | b"wchc" | b"wchp" | b"dump" | b"crst" | b"srst"
+        | b"hash"
+            if !node.serving() =>
+        {
+            NOT_SERVING.to_owned()
+        }
         b"srvr" => stat::server_stats(node, shell, None),
         b"stat" => stat::server_stats(node, shell, Some(&req.remote)),
         b"cons" => stat::connections(shell, &req.remote),

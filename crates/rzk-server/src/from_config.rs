@@ -16,15 +16,20 @@ pub enum SettingsError {
     NoClientPort,
     #[error("cannot resolve clientPortAddress {0}")]
     Resolve(String),
-    #[error("rzk does not run ensembles yet: this zoo.cfg configures a quorum (server.N lines)")]
-    Quorum,
+    #[error(transparent)]
+    Quorum(#[from] crate::quorum::setup::QuorumSetupError),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl Settings {
     pub fn from_config(c: &Config) -> Result<Settings, SettingsError> {
-        if c.is_distributed() {
-            return Err(SettingsError::Quorum);
-        }
+        // QuorumPeerMain: an ensemble of one participant with standaloneEnabled runs standalone.
+        let quorum = if c.is_distributed() {
+            Some(crate::quorum::setup::QuorumSettings::from_config(c)?)
+        } else {
+            None
+        };
         let hp = c.client_address.as_ref().ok_or(SettingsError::NoClientPort)?;
         let client_addr = if hp.host.is_empty() || hp.host == "0.0.0.0" {
             SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), hp.port)
@@ -41,8 +46,8 @@ impl Settings {
         };
         let node = NodeConfig {
             // A standalone server creates session ids as server 1 (ZooKeeperServer's
-            // createSessionTrackerServerId), whatever its myid.
-            server_id: 1,
+            // createSessionTrackerServerId), whatever its myid; a quorum member as its myid.
+            server_id: quorum.as_ref().map(|q| q.my_id).unwrap_or(1),
             tick_time_ms: c.tick_time_ms as i64,
             min_session_timeout_ms: c.min_session_timeout_ms,
             max_session_timeout_ms: c.max_session_timeout_ms,
@@ -90,6 +95,10 @@ impl Settings {
             read_only_mode_enabled: c.read_only_mode_enabled,
             secure_client_port: c.secure_client_address.as_ref().map(|a| a.port),
             node,
+            quorum,
+            admin: crate::admin::AdminSettings::from_config(c).map_err(SettingsError::Invalid)?,
+            prometheus: crate::prometheus::PrometheusSettings::from_config(c)
+                .map_err(SettingsError::Invalid)?,
         })
     }
 }

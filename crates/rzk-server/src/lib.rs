@@ -6,6 +6,7 @@
 //! connection's writer. Start-up order and the accept loop are in `server`.
 
 pub mod account;
+pub mod admin;
 pub mod conn;
 pub mod core;
 pub mod four_letter;
@@ -13,6 +14,7 @@ pub mod from_config;
 pub mod log_thread;
 pub mod metrics;
 pub mod mntr;
+pub mod prometheus;
 pub mod quorum;
 pub mod restore;
 pub mod server;

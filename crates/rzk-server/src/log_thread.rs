@@ -28,6 +28,13 @@ pub enum LogCmd {
     Roll,
     /// The core has failed the txns after a reported failure; appends are accepted again.
     Resume,
+    /// Cut the log after `zxid` once every append before this command is written (TRUNC, and
+    /// before a snapshot from the leader). Answers with the log's new generation: `Persisted`
+    /// reports of older generations are about appends from before the cut.
+    Truncate {
+        zxid: i64,
+        reply: mpsc::Sender<Result<u64, String>>,
+    },
 }
 
 pub fn spawn(
@@ -38,6 +45,7 @@ pub fn spawn(
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("rzk-sync".into()).spawn(move || {
         let mut failed = false;
+        let mut generation = 0u64;
         let mut pending: Option<LogCmd> = None;
         loop {
             let cmd = match pending.take() {
@@ -58,6 +66,12 @@ pub fn spawn(
                     }
                     continue;
                 }
+                LogCmd::Truncate { zxid, reply } => {
+                    generation += 1;
+                    let r = log.truncate(zxid).map(|()| generation).map_err(|e| e.to_string());
+                    let _ = reply.send(r);
+                    continue;
+                }
                 LogCmd::Append(_) if failed => continue,
                 LogCmd::Append(b) => b,
             };
@@ -76,7 +90,7 @@ pub fn spawn(
             let mark = log.mark();
             match write_batch(&mut log, &batch, fsync_warning_ms) {
                 Ok(fsync_ms) => {
-                    let msg = CoreMsg::Persisted { through: last, txns: batch.len(), fsync_ms };
+                    let msg = CoreMsg::Persisted { through: last, txns: batch.len(), fsync_ms, generation };
                     if core.blocking_send(msg).is_err() {
                         return;
                     }

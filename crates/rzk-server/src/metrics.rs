@@ -1,9 +1,17 @@
-//! The measured metrics behind `mntr` (and, later, the Prometheus endpoint): ZooKeeper's
+//! The measured metrics behind `mntr`, the `monitor` admin command and the Prometheus endpoint: ZooKeeper's
 //! `AvgMinMaxCounter` (basic summaries), `AvgMinMaxPercentileCounter` (summaries with p50–p999
 //! over a uniform reservoir), `BufferStats` (response sizes) and the counters rzk can observe.
-//! Which names these feed, and in what order `mntr` prints them, is `crate::mntr`.
+//! Which names these feed, and in what order `mntr` prints them, is `crate::mntr`. With the
+//! Prometheus endpoint on, each summary also keeps its recent values ([`window`]) for the
+//! quantiles that endpoint reports.
+
+use std::time::Instant;
 
 use crate::four_letter::java;
+
+pub mod window;
+
+use window::QuantileWindow;
 
 /// `AvgMinMaxCounter`: count, sum, min and max of data points (ms, bytes or counts).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,6 +20,8 @@ pub struct Summary {
     pub total: i64,
     min: Option<i64>,
     max: Option<i64>,
+    /// Recent values, for Prometheus quantiles (only when that endpoint is on).
+    window: Option<Box<QuantileWindow>>,
 }
 
 impl Summary {
@@ -20,6 +30,19 @@ impl Summary {
         self.total = self.total.wrapping_add(v);
         self.min = Some(self.min.map_or(v, |m| m.min(v)));
         self.max = Some(self.max.map_or(v, |m| m.max(v)));
+        if let Some(w) = &mut self.window {
+            w.add(v);
+        }
+    }
+
+    /// Starts keeping recent values (see [`window`]).
+    pub fn keep_window(&mut self) {
+        self.window = Some(Box::new(QuantileWindow::new(Instant::now())));
+    }
+
+    /// The `q` quantile of the recent values; NaN when none are kept.
+    pub fn recent_quantile(&mut self, q: f64) -> f64 {
+        self.window.as_mut().map_or(f64::NAN, |w| w.quantile(q))
     }
 
     /// Rounded half-up to 4 decimals, as `getAvg` does.
@@ -36,8 +59,13 @@ impl Summary {
         self.max.unwrap_or(0)
     }
 
+    /// Empties the summary; a kept window stays on, emptied.
     pub fn reset(&mut self) {
-        *self = Summary::default();
+        let window = self.window.take().map(|mut w| {
+            w.clear(Instant::now());
+            w
+        });
+        *self = Summary { window, ..Summary::default() };
     }
 }
 
@@ -99,8 +127,11 @@ impl Percentiles {
         (value + 0.5).floor() as i64
     }
 
+    /// Empties the counter; a kept window stays on, emptied.
     pub fn reset(&mut self) {
-        *self = Percentiles::default();
+        let mut summary = std::mem::take(&mut self.summary);
+        summary.reset();
+        *self = Percentiles { summary, ..Percentiles::default() };
     }
 }
 
@@ -188,8 +219,50 @@ impl Metrics {
         }
     }
 
+    /// `srst`. Windows kept for Prometheus stay on (emptied).
     pub fn reset(&mut self) {
+        let windows = self.fsync_time.window.is_some();
         *self = Metrics::default();
+        if windows {
+            self.keep_windows();
+        }
+    }
+
+    /// Every measured summary keeps its recent values (the Prometheus endpoint is on).
+    pub fn keep_windows(&mut self) {
+        for s in self.summaries_mut() {
+            s.keep_window();
+        }
+    }
+
+    fn summaries_mut(&mut self) -> [&mut Summary; 9] {
+        [
+            &mut self.fsync_time,
+            &mut self.snapshot_time,
+            &mut self.sync_batch_size,
+            &mut self.db_init_time,
+            &mut self.startup_txns_loaded,
+            &mut self.startup_txns_load_time,
+            &mut self.read_latency.summary,
+            &mut self.update_latency.summary,
+            &mut self.propagation_latency.summary,
+        ]
+    }
+
+    /// A summary (basic or with percentiles) by its ZooKeeper name, to read its window.
+    pub fn summary_mut(&mut self, name: &str) -> Option<&mut Summary> {
+        match name {
+            "fsynctime" => Some(&mut self.fsync_time),
+            "snapshottime" => Some(&mut self.snapshot_time),
+            "sync_processor_batch_size" => Some(&mut self.sync_batch_size),
+            "dbinittime" => Some(&mut self.db_init_time),
+            "startup_txns_loaded" => Some(&mut self.startup_txns_loaded),
+            "startup_txns_load_time" => Some(&mut self.startup_txns_load_time),
+            "readlatency" => Some(&mut self.read_latency.summary),
+            "updatelatency" => Some(&mut self.update_latency.summary),
+            "propagation_latency" => Some(&mut self.propagation_latency.summary),
+            _ => None,
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use rzk_tree::quota::{LIMIT_NODE, QUOTA_ROOT, STAT_NODE, StatsTrack, trim_quota_
 
 use crate::core::Shell;
 use crate::four_letter::java::{self, JavaMap};
-use crate::four_letter::{SERVER_STATE, full_version};
+use crate::four_letter::{full_version, server_state};
 use crate::metrics::{Percentiles, Summary};
 
 /// How a metric is kept (and so which lines it prints).
@@ -368,7 +368,7 @@ fn gauge(name: &str, node: &Node, shell: &Shell, extras: Extras) -> Value {
     let n = |v: usize| Value::Long(v as i64);
     match name {
         "version" => Value::Text(full_version()),
-        "server_state" => Value::Text(SERVER_STATE.to_owned()),
+        "server_state" => Value::Text(server_state(node).to_owned()),
         "ephemerals_count" => n(tree.ephemeral_count()),
         "num_alive_connections" => n(shell.conns.len() + extras.extra_connections),
         "avg_latency" => Value::Double(java::avg4(stats.latency.total_ms as i64, stats.latency.count)),

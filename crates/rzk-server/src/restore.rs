@@ -58,7 +58,13 @@ pub struct Restored {
     pub replay_ms: u64,
     /// The digest log (`hash`) the replay rebuilt: (zxid, digest) every 128 zxids.
     pub digest_log: Vec<(i64, i64)>,
+    /// The last txns replayed (zxid, bytes as logged), newest last, for a quorum member's
+    /// committed log (`ZKDatabase.committedLog`).
+    pub recent: Vec<(i64, Bytes)>,
 }
+
+/// How many replayed txns [`Restored::recent`] keeps.
+pub const RECENT_TXNS_KEPT: usize = 500;
 
 pub fn restore(
     data_dir: &Path,
@@ -116,7 +122,10 @@ pub fn restore(
         }
     }
     remove_dead_ephemerals(&mut tree);
+    let keep_from = entries.len().saturating_sub(RECENT_TXNS_KEPT);
+    let recent = entries[keep_from..].iter().map(|e| (e.zxid, e.txn.clone())).collect();
     Ok(Restored {
+        recent,
         tree,
         snapshot_zxid,
         snapshot_load_ms,

@@ -7,15 +7,20 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rzk_node::Node;
+use rzk_node::{Node, PeerInput, QuorumSetup};
 use rzk_storage::FileTxnLog;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
+use crate::admin::http::{CoreLink, HttpServer};
 use crate::conn::{self, ConnParams};
 use crate::core::{Core, CoreMsg, Startup, wall_ms};
 use crate::four_letter::host::DataDirs;
 use crate::log_thread;
+use crate::quorum::links::Links;
+use crate::quorum::qcm::{Qcm, QcmConfig};
+use crate::quorum::setup::{QuorumSettings, load_epochs};
+use crate::quorum::shell::QuorumShell;
 use crate::restore::restore;
 use crate::settings::Settings;
 use crate::snapshotter::{Snapshotter, snapshot_now, spawn_writer};
@@ -27,6 +32,12 @@ pub const CORE_INBOX_MSGS_MAX: usize = 10_000;
 pub enum StartError {
     #[error("cannot bind the client port {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    /// `JettyAdminServer.start` failed: ZooKeeper exits ("Unable to start AdminServer").
+    #[error("Unable to start AdminServer on {addr}: {source}")]
+    AdminBind { addr: SocketAddr, source: std::io::Error },
+    /// `PrometheusMetricsProvider.start` failed: ZooKeeper exits ("Cannot boot MetricsProvider").
+    #[error("Cannot start the Prometheus /metrics endpoint on {addr}: {source}")]
+    MetricsBind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot load the database: {0}")]
     Restore(#[from] crate::restore::RestoreError),
     #[error("cannot open the transaction log: {0}")]
@@ -38,8 +49,14 @@ pub enum StartError {
 /// A running server.
 pub struct ServerHandle {
     pub local_addr: SocketAddr,
+    /// The admin server's address, when it runs (`admin.enableServer`).
+    pub admin_addr: Option<SocketAddr>,
+    /// The Prometheus endpoint's address, when that provider is configured.
+    pub metrics_addr: Option<SocketAddr>,
     core_tx: mpsc::Sender<CoreMsg>,
     done: tokio::task::JoinHandle<Result<(), String>>,
+    /// The HTTP servers; they stop when the handle goes.
+    _http: Vec<HttpServer>,
 }
 
 impl ServerHandle {
@@ -73,6 +90,11 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     let local_addr = listener.local_addr()?;
     // `conf` reports the port actually bound (a configured port 0 picks one).
     settings.client_addr = local_addr;
+    let dirs = DataDirs { data_dir: settings.data_dir.clone(), data_log_dir: settings.data_log_dir.clone() };
+    // ZooKeeperServerMain starts the metrics provider and the admin server before loading the
+    // database; until the core runs they answer "not serving".
+    let link = Arc::new(CoreLink::default());
+    let (http, admin_addr, metrics_addr) = start_http(&settings, &link, &dirs).await?;
     let t = std::time::Instant::now();
     let st = &settings.storage;
     let restored = restore(&settings.data_dir, &settings.data_log_dir, st, settings.node.extended_types)?;
@@ -105,8 +127,33 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     spawn_writer(settings.data_dir.clone(), st.compression, snap_rx, core_tx.clone())?;
     let seed = wall_ms() as u64 ^ ((std::process::id() as u64) << 32);
     let snapshotter = Snapshotter::new(st.clone(), snap_tx, seed);
-    let node = Node::new(settings.node.clone(), tree, 0, wall_ms());
+    let node = match &settings.quorum {
+        None => Node::new(settings.node.clone(), tree, 0, wall_ms()),
+        Some(q) => {
+            let (accepted, current) = load_epochs(&settings.data_dir, tree.last_processed_zxid)?;
+            tracing::info!(my_id = q.my_id, accepted, current, "quorum member starting: LOOKING");
+            let setup = QuorumSetup {
+                my_id: q.my_id,
+                qv: q.qv.clone(),
+                accepted_epoch: accepted,
+                current_epoch: current,
+                init_limit: q.init_limit,
+                sync_limit: q.sync_limit,
+                recent_txns: restored.recent.clone(),
+                commit_log_count: q.commit_log_count,
+                force_snap_sync: q.force_snap_sync,
+                notification_interval_ms: (
+                    rzk_zab::election::MIN_NOTIFICATION_INTERVAL_MS,
+                    rzk_zab::election::MAX_NOTIFICATION_INTERVAL_MS,
+                ),
+            };
+            Node::new_quorum(settings.node.clone(), tree, 0, wall_ms(), setup)
+        }
+    };
     let mut core = Core::new(node, settings.clone(), log_tx, snapshotter);
+    if let Some(q) = &settings.quorum {
+        core.set_quorum(start_quorum(q, settings.node.tick_time_ms, &core_tx).await?);
+    }
     if background_snapshot {
         core.start_snapshot();
     }
@@ -128,11 +175,12 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     }
     let shared = core.shared_counters();
     let done = tokio::spawn(core.run(core_rx));
+    link.set(core_tx.clone());
 
     let params = Arc::new(ConnParams {
         frame_bytes_max: settings.frame_bytes_max,
         four_letter_words: settings.four_letter_words.clone(),
-        dirs: DataDirs { data_dir: settings.data_dir.clone(), data_log_dir: settings.data_log_dir.clone() },
+        dirs,
         shared,
     });
     tokio::spawn(accept_loop(
@@ -143,7 +191,76 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
         settings.max_cnxns,
     ));
     tracing::info!(addr = %local_addr, "serving clients");
-    Ok(ServerHandle { local_addr, core_tx, done })
+    Ok(ServerHandle { local_addr, admin_addr, metrics_addr, core_tx, done, _http: http })
+}
+
+/// Opens a quorum member's ports: the election port (QuorumCnxManager) and the quorum port
+/// (learners). Election notifications are forwarded to the core as they arrive.
+async fn start_quorum(
+    q: &QuorumSettings,
+    tick_time_ms: i64,
+    core_tx: &mpsc::Sender<CoreMsg>,
+) -> Result<QuorumShell, StartError> {
+    let cfg = QcmConfig {
+        my_id: q.my_id,
+        listen: q.election_listen,
+        my_addr_text: q.election_text.clone(),
+        peers: q.election_peers.clone(),
+        cnx_timeout: q.cnx_timeout,
+    };
+    let (qcm, mut inbox) =
+        Qcm::start(cfg).await.map_err(|source| StartError::Bind { addr: q.election_listen, source })?;
+    let listener =
+        bind_std(q.quorum_listen).map_err(|source| StartError::Bind { addr: q.quorum_listen, source })?;
+    let links = Links::new(core_tx.clone());
+    links.serve_learners(listener)?;
+    let tx = core_tx.clone();
+    tokio::spawn(async move {
+        while let Some((from, bytes)) = inbox.recv().await {
+            if tx.send(CoreMsg::Peer(PeerInput::Notification { from, bytes })).await.is_err() {
+                return;
+            }
+        }
+    });
+    tracing::info!(election = %q.election_listen, quorum = %q.quorum_listen, "quorum ports open");
+    Ok(QuorumShell::new(q.clone(), qcm, links, tick_time_ms, core_tx.clone()))
+}
+
+/// A blocking listener with SO_REUSEADDR (a restarted member rebinds its port at once).
+fn bind_std(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let domain = if addr.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(64)?;
+    Ok(socket.into())
+}
+
+/// Starts the Prometheus endpoint and the admin server, as configured.
+async fn start_http(
+    settings: &Settings,
+    link: &Arc<CoreLink>,
+    dirs: &DataDirs,
+) -> Result<(Vec<HttpServer>, Option<SocketAddr>, Option<SocketAddr>), StartError> {
+    let mut servers = Vec::new();
+    let mut metrics_addr = None;
+    if let Some(p) = &settings.prometheus {
+        let server = crate::prometheus::start(p, link.clone())
+            .await
+            .map_err(|source| StartError::MetricsBind { addr: p.addr, source })?;
+        metrics_addr = Some(server.local_addr);
+        servers.push(server);
+    }
+    let mut admin_addr = None;
+    if let Some(a) = &settings.admin {
+        let server =
+            crate::admin::http::start(a.clone(), link.clone(), dirs.clone(), settings.node.extended_types)
+                .await
+                .map_err(|source| StartError::AdminBind { addr: a.addr, source })?;
+        admin_addr = Some(server.local_addr);
+        servers.push(server);
+    }
+    Ok((servers, admin_addr, metrics_addr))
 }
 
 /// Live connections per client address and in total, for maxClientCnxns and maxCnxns.

@@ -51,10 +51,17 @@ pub struct Settings {
     /// Snapshots, purging and start-up checks of the data directories.
     pub storage: StorageSettings,
     pub node: NodeConfig,
+    /// The AdminServer (`admin.*`); `None` when `admin.enableServer=false`.
+    pub admin: Option<crate::admin::AdminSettings>,
+    /// The Prometheus endpoint (`metricsProvider.*`); `None` unless that provider is configured.
+    pub prometheus: Option<crate::prometheus::PrometheusSettings>,
+    /// The ensemble (`None`: standalone).
+    pub quorum: Option<crate::quorum::setup::QuorumSettings>,
 }
 
 impl Settings {
-    /// Defaults matching the embedded default config (standalone on 127.0.0.1:2181).
+    /// Defaults matching the embedded default config (standalone on 127.0.0.1:2181), without the
+    /// admin server and metrics endpoint (tests turn them on with a port the OS picks).
     pub fn for_test(data_dir: PathBuf, client_addr: SocketAddr) -> Settings {
         Settings {
             client_addr,
@@ -73,6 +80,9 @@ impl Settings {
             secure_client_port: None,
             storage: StorageSettings::default(),
             node: NodeConfig::default(),
+            quorum: None,
+            admin: None,
+            prometheus: None,
         }
     }
 }

@@ -100,6 +100,11 @@ impl Snapshotter {
         self.job.is_some()
     }
 
+    /// A snapshot is being taken or written.
+    pub fn busy(&self) -> bool {
+        self.job.is_some() || self.writing
+    }
+
     /// Serializes the next slice; hands the stream to the writer when the walk is done.
     pub fn step(&mut self, tree: &DataTree) {
         let Some((job, _)) = self.job.as_mut() else { return };

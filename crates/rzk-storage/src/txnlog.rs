@@ -181,6 +181,44 @@ impl FileTxnLog {
     pub fn last_zxid(&self) -> i64 {
         self.last_zxid
     }
+
+    /// `FileTxnLog.truncate`: keeps every txn up to and including `zxid` and removes the rest
+    /// (the file holding later txns is cut, later files are deleted), durably. The next append
+    /// starts a new file. A learner does this when the leader sends TRUNC, and before taking a
+    /// snapshot a leader sent (SNAP), so no abandoned history stays in the log.
+    pub fn truncate(&mut self, zxid: i64) -> Result<(), LogError> {
+        self.commit()?;
+        self.current = None;
+        let files = log_files(&self.dir)?;
+        for (i, (first, path)) in files.iter().enumerate() {
+            if *first > zxid {
+                tracing::info!(file = %path.display(), "removing a log file after the truncation point");
+                fs::remove_file(path).map_err(io_err(path))?;
+                continue;
+            }
+            // Only the file the next one starts after may hold txns beyond `zxid`.
+            if files.get(i + 1).is_some_and(|(next, _)| *next <= zxid + 1) {
+                continue;
+            }
+            let data = read_bytes(path)?;
+            let mut cut = None;
+            scan(path, &data, |pos, body| {
+                let z = i64::from_be_bytes(body[12..20].try_into().unwrap_or([0; 8]));
+                if z > zxid && cut.is_none() {
+                    cut = Some(pos as u64);
+                }
+            })?;
+            if let Some(pos) = cut {
+                tracing::info!(file = %path.display(), offset = pos, "truncating the log");
+                let f = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
+                f.set_len(pos).map_err(io_err(path))?;
+                f.sync_all().map_err(io_err(path))?;
+            }
+        }
+        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err(&self.dir))?;
+        self.last_zxid = zxid;
+        Ok(())
+    }
 }
 
 /// `FilePadding.calculateFileSizeWithPadding`: grow by `prealloc` when within 4 KiB of the end.
@@ -386,6 +424,39 @@ pub fn file_len(path: &Path) -> io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn txn(z: i64) -> Vec<u8> {
+        let mut t = vec![0u8; 20];
+        t[12..20].copy_from_slice(&z.to_be_bytes());
+        t.extend_from_slice(b"payload");
+        t
+    }
+
+    #[test]
+    fn truncate_keeps_the_prefix_and_drops_later_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = FileTxnLog::open(dir.path(), 64 * 1024, true).unwrap();
+        for z in 1..=10 {
+            log.append(z, &txn(z)).unwrap();
+        }
+        log.roll().unwrap();
+        for z in 11..=20 {
+            log.append(z, &txn(z)).unwrap();
+        }
+        log.commit().unwrap();
+        log.truncate(7).unwrap();
+        let zs: Vec<i64> = read_log_dir(dir.path(), 0).unwrap().iter().map(|e| e.zxid).collect();
+        assert_eq!(zs, (1..=7).collect::<Vec<_>>());
+        assert_eq!(log_files(&dir.path().join(VERSION_DIR)).unwrap().len(), 1);
+        // Appends continue in a new file after the cut.
+        log.append(8, &txn(8)).unwrap();
+        log.commit().unwrap();
+        let zs: Vec<i64> = read_log_dir(dir.path(), 0).unwrap().iter().map(|e| e.zxid).collect();
+        assert_eq!(zs, (1..=8).collect::<Vec<_>>());
+        // Truncating at or past the end changes nothing.
+        log.truncate(100).unwrap();
+        assert_eq!(read_log_dir(dir.path(), 0).unwrap().len(), 8);
+    }
 
     #[test]
     fn append_commit_and_read_back() {

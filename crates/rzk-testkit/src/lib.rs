@@ -8,6 +8,7 @@
 //!   installed.
 //! - `RefQuorumPeer`: a reference ZooKeeper as one member of an ensemble (`server.N` lines,
 //!   `myid`), with ports the test chooses (`QuorumPorts`), to mix Java and rzk members.
+//! - `RzkQuorumPeer`: an rzk member of an ensemble, in the same shape (kill -9 and start again).
 //! - `Proxy`: a TCP proxy that can cut and restore every connection through it (to disconnect a
 //!   client from a running server).
 //! - `net`: `free_port`, `wait_for_port`, `wait_for_serving` (srvr says `Mode:`),
@@ -19,6 +20,7 @@ pub mod proxy;
 pub mod ref_quorum;
 pub mod refzk;
 pub mod rzk;
+pub mod rzk_quorum;
 
 pub use net::{four_letter_word, free_port, wait_for_port, wait_for_serving};
 pub use process::ServerProcess;
@@ -26,3 +28,4 @@ pub use proxy::Proxy;
 pub use ref_quorum::{QuorumPorts, RefQuorumPeer};
 pub use refzk::RefZk;
 pub use rzk::RzkServer;
+pub use rzk_quorum::RzkQuorumPeer;

@@ -20,19 +20,26 @@ use crate::process::ServerProcess;
 pub const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
 /// A logger binding, so the server's log says something (it is optional).
 pub const SLF4J_SIMPLE_JAR: &str = "/usr/share/java/slf4j-simple.jar";
+/// The servlet API, which the AdminServer (Jetty) needs and Debian's jar manifest does not list;
+/// without it `admin.enableServer=true` logs "Unable to load jetty" and serves no admin port.
+pub const SERVLET_API_JAR: &str = "/usr/share/java/servlet-api.jar";
 pub const JAVA: &str = "/usr/bin/java";
 /// How long a JVM may take to start serving.
 pub const START_TIMEOUT: Duration = Duration::from_secs(90);
 /// JVM options that make a test server start fast and stay small.
 pub const JVM_DEFAULT_FLAGS: [&str; 3] = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
 
-/// The server's classpath: the jar, and slf4j-simple when installed (logs on stderr).
+/// The server's classpath: the jar, and the servlet API and slf4j-simple when installed (logs on
+/// stderr).
 fn server_classpath() -> String {
-    if Path::new(SLF4J_SIMPLE_JAR).exists() {
-        format!("{ZOOKEEPER_JAR}:{SLF4J_SIMPLE_JAR}")
-    } else {
-        ZOOKEEPER_JAR.to_owned()
+    let mut cp = ZOOKEEPER_JAR.to_owned();
+    for jar in [SERVLET_API_JAR, SLF4J_SIMPLE_JAR] {
+        if Path::new(jar).exists() {
+            cp.push(':');
+            cp.push_str(jar);
+        }
     }
+    cp
 }
 
 /// A running (or stopped) reference ZooKeeper.

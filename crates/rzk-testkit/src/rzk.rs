@@ -26,7 +26,8 @@ pub struct RzkServer {
 }
 
 impl RzkServer {
-    /// Starts `bin server zoo.cfg -D...` with every four-letter word allowed.
+    /// Starts `bin server zoo.cfg -D...` with every four-letter word allowed and, as `RefZk`, the
+    /// admin server off (its default port 8080 would collide between tests; a cfg line enables it).
     pub fn start(bin: &Path, extra_cfg_lines: &[&str], defines: &[&str]) -> io::Result<RzkServer> {
         let dir = tempfile::Builder::new().prefix("rzk-").tempdir()?;
         let data_dir = dir.path().join("data");
@@ -34,7 +35,8 @@ impl RzkServer {
         let port = net::free_port()?;
         let cfg_path = dir.path().join("zoo.cfg");
         let mut cfg = format!(
-            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n",
+            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n\
+             admin.enableServer=false\n",
             data_dir.display()
         );
         for l in extra_cfg_lines {

@@ -4,7 +4,7 @@
 use crate::core::Shell;
 
 /// Zxids between two logged digests.
-pub const DIGEST_LOG_INTERVAL: i64 = 128;
+pub const DIGEST_LOG_INTERVAL: i64 = rzk_node::DIGEST_LOG_INTERVAL;
 /// Digests kept (`DataTree.DIGEST_LOG_LIMIT`).
 pub const DIGEST_LOG_ENTRIES_MAX: usize = 1024;
 

@@ -11,7 +11,7 @@ use rzk_node::Node;
 
 use crate::core::{ConnHandle, Shell};
 use crate::four_letter::java;
-use crate::four_letter::{SERVER_STATE, full_version};
+use crate::four_letter::{full_version, server_state};
 use crate::stats::ConnStats;
 
 /// `getInterestOps` of a connection waiting to read (`OP_READ`).
@@ -42,7 +42,7 @@ pub fn server_stats(node: &Node, shell: &Shell, asking: Option<&SocketAddr>) -> 
     out.push_str(&format!("Connections: {}\n", shell.conns.len() + 1));
     out.push_str(&format!("Outstanding: {}\n", node.outstanding()));
     out.push_str(&format!("Zxid: 0x{:x}\n", node.tree().last_processed_zxid));
-    out.push_str(&format!("Mode: {SERVER_STATE}\n"));
+    out.push_str(&format!("Mode: {}\n", server_state(node)));
     // DataTree's node map holds the root twice ("" and "/").
     out.push_str(&format!("Node count: {}\n", node.tree().node_count() + 1));
     out

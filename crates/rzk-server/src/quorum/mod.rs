@@ -1,5 +1,14 @@
-//! Peer transports of a quorum member. So far the election port: [`qcm`] (ZooKeeper's
-//! `QuorumCnxManager`) carries FastLeaderElection notifications between the members; the
-//! election logic itself is the pure state machine in `rzk_zab::election`.
+//! The shell of a quorum member: its transports and the glue between them and the core.
+//!
+//! - [`qcm`]: the election port (ZooKeeper's `QuorumCnxManager`), carrying FastLeaderElection
+//!   notifications; the election itself is the pure state machine in `rzk_zab::election`.
+//! - [`stream`] and [`links`]: the quorum port (learners ↔ leader), QuorumPacket records back to
+//!   back and the SNAP stream.
+//! - [`setup`]: the ensemble part of zoo.cfg, and the epoch files.
+//! - [`shell`]: where the node's peer messages go, and the storage work done synchronously.
 
+pub mod links;
 pub mod qcm;
+pub mod setup;
+pub mod shell;
+pub mod stream;

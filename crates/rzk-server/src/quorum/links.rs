@@ -1,0 +1,299 @@
+//! Connections on the quorum port: the listener that accepts learners (used while leading;
+//! connections that arrive earlier wait in the core), one reader and one writer thread per
+//! learner, and the learner's own connection to its leader (dialled with retries until
+//! `initLimit` ticks have passed, as `Learner.connectToLeader` does).
+//!
+//! Packets read go to the core as [`CoreMsg::Peer`]; the leader link's are tagged with the
+//! link's generation so that a stale connection's last packets are dropped.
+
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc as smpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rzk_node::PeerInput;
+use rzk_proto::QuorumPacket;
+use rzk_zab::leader::LearnerId;
+use tokio::sync::mpsc;
+
+use super::stream;
+use crate::core::CoreMsg;
+
+/// Pause between attempts to reach the leader (`Learner.connectToLeader` sleeps 1 s).
+pub const LEADER_DIAL_RETRY: Duration = Duration::from_millis(500);
+
+/// What a connection's writer thread is told.
+enum WireOut {
+    Packet(QuorumPacket),
+    Raw(Bytes),
+    Close,
+}
+
+struct Writer {
+    tx: smpsc::Sender<WireOut>,
+    stream: TcpStream,
+}
+
+#[derive(Default)]
+struct Shared {
+    learners: HashMap<LearnerId, Writer>,
+    leader: Option<(u64, Writer)>,
+}
+
+/// The quorum port's connections.
+#[derive(Clone)]
+pub struct Links {
+    shared: Arc<Mutex<Shared>>,
+    core: mpsc::Sender<CoreMsg>,
+    next_learner: Arc<AtomicU64>,
+    leader_gen: Arc<AtomicU64>,
+    stopped: Arc<AtomicBool>,
+}
+
+impl Links {
+    pub fn new(core: mpsc::Sender<CoreMsg>) -> Links {
+        Links {
+            shared: Arc::default(),
+            core,
+            next_learner: Arc::new(AtomicU64::new(1)),
+            leader_gen: Arc::new(AtomicU64::new(0)),
+            stopped: Arc::default(),
+        }
+    }
+
+    /// Accepts learners on `listener` (a thread) until [`stop`](Self::stop).
+    pub fn serve_learners(&self, listener: TcpListener) -> std::io::Result<()> {
+        let links = self.clone();
+        std::thread::Builder::new().name("rzk-quorum-accept".into()).spawn(move || {
+            for s in listener.incoming() {
+                if links.stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                match s {
+                    Ok(stream) => links.learner_accepted(stream),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "quorum port accept failed");
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            }
+        })?;
+        Ok(())
+    }
+
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+        if let Ok(mut s) = self.shared.lock() {
+            for (_, w) in s.learners.drain() {
+                let _ = w.stream.shutdown(Shutdown::Both);
+            }
+            if let Some((_, w)) = s.leader.take() {
+                let _ = w.stream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    fn learner_accepted(&self, stream: TcpStream) {
+        let id = self.next_learner.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.set_nodelay(true);
+        let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(id, %peer, "learner connected to the quorum port");
+        let (Ok(read_half), Ok(write_half), Ok(keep)) =
+            (stream.try_clone(), stream.try_clone(), stream.try_clone())
+        else {
+            return;
+        };
+        let tx = spawn_writer(write_half, format!("rzk-learner-{id}-out"));
+        if let Ok(mut s) = self.shared.lock() {
+            s.learners.insert(id, Writer { tx, stream: keep });
+        }
+        if self.core.blocking_send(CoreMsg::Peer(PeerInput::LearnerAccepted { id })).is_err() {
+            return;
+        }
+        let links = self.clone();
+        let spawned = std::thread::Builder::new().name(format!("rzk-learner-{id}-in")).spawn(move || {
+            let mut r = BufReader::with_capacity(64 * 1024, read_half);
+            loop {
+                match stream::read_packet(&mut r) {
+                    Ok(packet) => {
+                        tracing::trace!(id, packet = rzk_zab::packet::name(packet.packet_type), zxid = %format!("0x{:x}", packet.zxid), "from learner");
+                        if links.core.blocking_send(CoreMsg::Peer(PeerInput::FromLearner { id, packet })).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!(id, error = %e, "learner connection ended");
+                        break;
+                    }
+                }
+            }
+            links.forget_learner(id);
+            let _ = links.core.blocking_send(CoreMsg::Peer(PeerInput::LearnerClosed { id }));
+        });
+        if spawned.is_err() {
+            self.forget_learner(id);
+        }
+    }
+
+    fn forget_learner(&self, id: LearnerId) {
+        if let Ok(mut s) = self.shared.lock()
+            && let Some(w) = s.learners.remove(&id)
+        {
+            let _ = w.tx.send(WireOut::Close);
+            let _ = w.stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub fn to_learner(&self, id: LearnerId, packet: QuorumPacket) {
+        self.learner_send(id, WireOut::Packet(packet));
+    }
+
+    pub fn to_learner_raw(&self, id: LearnerId, bytes: Bytes) {
+        self.learner_send(id, WireOut::Raw(bytes));
+    }
+
+    fn learner_send(&self, id: LearnerId, w: WireOut) {
+        if let Ok(s) = self.shared.lock()
+            && let Some(writer) = s.learners.get(&id)
+        {
+            let _ = writer.tx.send(w);
+        }
+    }
+
+    pub fn close_learner(&self, id: LearnerId) {
+        self.forget_learner(id);
+    }
+
+    /// The generation of the current leader link (messages of older ones are stale).
+    pub fn leader_generation(&self) -> u64 {
+        self.leader_gen.load(Ordering::Relaxed)
+    }
+
+    /// Dials the leader at `addr`, retrying until `deadline`; reports `LeaderConnected` or
+    /// `LeaderConnectFailed`, then the leader's packets, then `LeaderClosed`.
+    pub fn connect_leader(&self, addr: SocketAddr, give_up_after: Duration, connect_timeout: Duration) {
+        self.disconnect_leader();
+        let generation = self.leader_gen.fetch_add(1, Ordering::Relaxed) + 1;
+        let links = self.clone();
+        let send = move |links: &Links, input: PeerInput| {
+            links.core.blocking_send(CoreMsg::LeaderLink { generation, input }).is_ok()
+        };
+        let spawned = std::thread::Builder::new().name("rzk-leader-link".into()).spawn(move || {
+            let deadline = Instant::now() + give_up_after;
+            let stream = loop {
+                if links.leader_gen.load(Ordering::Relaxed) != generation || links.stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                match TcpStream::connect_timeout(&addr, connect_timeout) {
+                    Ok(s) => break s,
+                    Err(e) => {
+                        if Instant::now() + LEADER_DIAL_RETRY >= deadline {
+                            tracing::warn!(%addr, error = %e, "cannot connect to the leader; giving up");
+                            send(&links, PeerInput::LeaderConnectFailed);
+                            return;
+                        }
+                        tracing::info!(%addr, error = %e, "cannot connect to the leader yet; retrying");
+                        std::thread::sleep(LEADER_DIAL_RETRY);
+                    }
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let (Ok(read_half), Ok(write_half), Ok(keep)) = (stream.try_clone(), stream.try_clone(), stream.try_clone())
+            else {
+                send(&links, PeerInput::LeaderConnectFailed);
+                return;
+            };
+            let tx = spawn_writer(write_half, "rzk-leader-out".into());
+            if let Ok(mut s) = links.shared.lock() {
+                if links.leader_gen.load(Ordering::Relaxed) != generation {
+                    let _ = keep.shutdown(Shutdown::Both);
+                    return;
+                }
+                s.leader = Some((generation, Writer { tx, stream: keep }));
+            }
+            tracing::info!(%addr, "connected to the leader");
+            if !send(&links, PeerInput::LeaderConnected) {
+                return;
+            }
+            let mut r = BufReader::with_capacity(256 * 1024, read_half);
+            loop {
+                match stream::read_from_leader(&mut r) {
+                    Ok(p) => {
+                        tracing::trace!(packet = rzk_zab::packet::name(p.packet_type), zxid = %format!("0x{:x}", p.zxid), "from leader");
+                        if !send(&links, PeerInput::FromLeader(p)) {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "connection to the leader ended");
+                        break;
+                    }
+                }
+            }
+            send(&links, PeerInput::LeaderClosed);
+        });
+        if spawned.is_err() {
+            tracing::error!("cannot start the leader link thread");
+        }
+    }
+
+    pub fn disconnect_leader(&self) {
+        self.leader_gen.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut s) = self.shared.lock()
+            && let Some((_, w)) = s.leader.take()
+        {
+            let _ = w.tx.send(WireOut::Close);
+            let _ = w.stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub fn to_leader(&self, packet: QuorumPacket) {
+        if let Ok(s) = self.shared.lock()
+            && let Some((_, w)) = &s.leader
+        {
+            let _ = w.tx.send(WireOut::Packet(packet));
+        }
+    }
+}
+
+/// A writer thread: packets in order, flushed whenever the queue runs dry.
+fn spawn_writer(stream: TcpStream, name: String) -> smpsc::Sender<WireOut> {
+    let (tx, rx) = smpsc::channel::<WireOut>();
+    let spawned = std::thread::Builder::new().name(name).spawn(move || {
+        let mut w = BufWriter::with_capacity(256 * 1024, stream);
+        let mut next = rx.recv();
+        while let Ok(item) = next {
+            let r = match item {
+                WireOut::Packet(p) => stream::write_packet(&mut w, &p),
+                WireOut::Raw(b) => w.write_all(&b),
+                WireOut::Close => {
+                    let _ = w.flush();
+                    let _ = w.get_ref().shutdown(Shutdown::Both);
+                    return;
+                }
+            };
+            if r.is_err() {
+                let _ = w.get_ref().shutdown(Shutdown::Both);
+                return;
+            }
+            next = match rx.try_recv() {
+                Ok(item) => Ok(item),
+                Err(_) => {
+                    if w.flush().is_err() {
+                        let _ = w.get_ref().shutdown(Shutdown::Both);
+                        return;
+                    }
+                    rx.recv()
+                }
+            };
+        }
+    });
+    if spawned.is_err() {
+        tracing::error!("cannot start a quorum writer thread");
+    }
+    tx
+}

@@ -1,0 +1,123 @@
+//! The core loop's quorum side: where the node's [`PeerOut`] messages go (the election
+//! transport or the quorum port's connections), and the storage work a quorum member does
+//! synchronously ([`StorageOp`]: epochs, cutting the log, snapshots, reloading after TRUNC).
+
+use std::path::PathBuf;
+use std::sync::mpsc as smpsc;
+use std::time::Duration;
+
+use rzk_node::{Input, Node, PeerInput, PeerOut, StorageOp};
+use rzk_storage::epoch::{ACCEPTED_EPOCH, CURRENT_EPOCH, EpochStore};
+use tokio::sync::mpsc;
+
+use super::links::Links;
+use super::qcm::Qcm;
+use super::setup::QuorumSettings;
+use crate::core::CoreMsg;
+use crate::log_thread::LogCmd;
+use crate::settings::StorageSettings;
+
+pub struct QuorumShell {
+    pub settings: QuorumSettings,
+    pub qcm: Qcm,
+    pub links: Links,
+    pub tick_time_ms: i64,
+    /// The txn log's generation: `Persisted` reports from before the last cut are stale.
+    pub log_generation: u64,
+    core_tx: mpsc::Sender<CoreMsg>,
+}
+
+/// What storage work needs from the shell.
+pub struct StorageCtx<'a> {
+    pub log_tx: &'a smpsc::Sender<LogCmd>,
+    pub data_dir: &'a PathBuf,
+    pub data_log_dir: &'a PathBuf,
+    pub storage: &'a StorageSettings,
+    pub extended_types: bool,
+}
+
+impl QuorumShell {
+    pub fn new(
+        settings: QuorumSettings,
+        qcm: Qcm,
+        links: Links,
+        tick_time_ms: i64,
+        core_tx: mpsc::Sender<CoreMsg>,
+    ) -> QuorumShell {
+        QuorumShell { settings, qcm, links, tick_time_ms, log_generation: 0, core_tx }
+    }
+
+    /// Sends one message of the node to the ensemble.
+    pub fn route(&self, o: PeerOut) {
+        match o {
+            PeerOut::Notification { to, bytes } => self.qcm.send(to, bytes),
+            PeerOut::ConnectLeader { sid } => match self.settings.quorum_addrs.get(&sid) {
+                Some(addr) => {
+                    let give_up =
+                        Duration::from_millis((self.settings.init_limit * self.tick_time_ms).max(1) as u64);
+                    let connect_timeout = self.settings.cnx_timeout.min(give_up);
+                    self.links.connect_leader(*addr, give_up, connect_timeout);
+                }
+                None => {
+                    tracing::error!(sid, "the elected leader has no quorum address in the configuration");
+                    let generation = self.links.leader_generation();
+                    let input = PeerInput::LeaderConnectFailed;
+                    let _ = self.core_tx.try_send(CoreMsg::LeaderLink { generation, input });
+                }
+            },
+            PeerOut::DisconnectLeader => self.links.disconnect_leader(),
+            PeerOut::ToLeader(p) => self.links.to_leader(p),
+            PeerOut::ToLearner { id, packet } => self.links.to_learner(id, packet),
+            PeerOut::ToLearnerRaw { id, bytes } => self.links.to_learner_raw(id, bytes),
+            PeerOut::CloseLearner { id } => self.links.close_learner(id),
+        }
+    }
+
+    /// Carries out one storage operation before the rest of the node's output.
+    pub fn storage_op(&mut self, op: StorageOp, node: &mut Node, ctx: &StorageCtx<'_>) -> Result<(), String> {
+        let epochs = EpochStore::new(ctx.data_dir);
+        match op {
+            StorageOp::AcceptedEpoch(e) => {
+                epochs.write(ACCEPTED_EPOCH, e).map_err(|err| format!("cannot write acceptedEpoch: {err}"))
+            }
+            StorageOp::CurrentEpoch(e) => {
+                epochs.write(CURRENT_EPOCH, e).map_err(|err| format!("cannot write currentEpoch: {err}"))
+            }
+            StorageOp::Snapshot => {
+                let path =
+                    crate::snapshotter::snapshot_now(ctx.data_dir, node.tree(), ctx.storage.compression)
+                        .map_err(|e| format!("cannot write the snapshot from the leader: {e}"))?;
+                tracing::info!(file = %path.display(), "snapshot of the leader's tree written");
+                Ok(())
+            }
+            StorageOp::TruncateLog { zxid, reload } => {
+                let (tx, rx) = smpsc::channel();
+                ctx.log_tx
+                    .send(LogCmd::Truncate { zxid, reply: tx })
+                    .map_err(|_| "the log thread is gone".to_owned())?;
+                let generation = rx
+                    .recv()
+                    .map_err(|_| "the log thread is gone".to_owned())?
+                    .map_err(|e| format!("cannot truncate the log: {e}"))?;
+                self.log_generation = generation;
+                tracing::warn!(zxid = %format!("0x{zxid:x}"), "transaction log truncated");
+                if reload {
+                    let restored = crate::restore::restore(
+                        ctx.data_dir,
+                        ctx.data_log_dir,
+                        ctx.storage,
+                        ctx.extended_types,
+                    )
+                    .map_err(|e| format!("cannot reload the database after truncating: {e}"))?;
+                    node.step(Input::Reloaded { tree: Box::new(restored.tree), recent: restored.recent });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn stop(&self) {
+        self.qcm.shutdown();
+        self.links.stop();
+    }
+}
