@@ -5,6 +5,7 @@
 //! txn knows the digest the tree will have once it is applied.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rzk_proto::{Acl, ErrorCode, StatPersisted};
@@ -35,7 +36,8 @@ pub struct ChangeRecord {
     pub zxid: i64,
     pub stat: Option<StatPersisted>,
     pub child_count: i32,
-    pub acl: Vec<Acl>,
+    /// Shared with the tree's ACL cache (prep never copies a parent's list).
+    pub acl: Arc<[Acl]>,
     pub data: RecData,
     pub node_digest: i64,
 }
@@ -69,7 +71,7 @@ impl Outstanding {
             zxid: -1,
             stat: Some(n.stat.clone()),
             child_count: n.children.len() as i32,
-            acl: tree.acl_of(n),
+            acl: tree.acl_shared(n),
             data: RecData::Tree,
             node_digest: node_digest(path, n.data.as_deref(), &n.stat),
         })

@@ -51,6 +51,9 @@ pub struct NodeConfig {
     /// `znode.container.maxNeverUsedIntervalMs` (0: never-used containers stay).
     pub container_max_never_used_ms: i64,
     pub auth: AuthConfig,
+    /// `Time.currentElapsedTime()` (milliseconds since boot, CLOCK_MONOTONIC) when the core
+    /// starts: session ids are built from it as ZooKeeper's are. `None` uses the wall clock.
+    pub boot_elapsed_ms: Option<i64>,
 }
 
 impl Default for NodeConfig {
@@ -69,6 +72,7 @@ impl Default for NodeConfig {
             container_max_per_minute: 10000,
             container_max_never_used_ms: 0,
             auth: AuthConfig { digest_enabled: true, ..Default::default() },
+            boot_elapsed_ms: None,
         }
     }
 }
@@ -202,7 +206,8 @@ pub const DIGEST_LOG_INTERVAL: i64 = 128;
 impl Node {
     /// A core over a restored tree (sessions in `tree.sessions` are tracked again, as on start-up).
     pub fn new(cfg: NodeConfig, tree: DataTree, elapsed_ms: i64, wall_ms: i64) -> Node {
-        let mut sessions = SessionTracker::new(cfg.tick_time_ms, cfg.server_id, wall_ms);
+        let clock = cfg.boot_elapsed_ms.unwrap_or(wall_ms);
+        let mut sessions = SessionTracker::new(cfg.tick_time_ms, cfg.server_id, clock);
         for (&id, &timeout) in &tree.sessions {
             sessions.add(id, timeout, elapsed_ms);
         }
@@ -247,12 +252,20 @@ impl Node {
     ) -> Node {
         let mut node = Node::new(cfg, tree, elapsed_ms, wall_ms);
         // Sessions are tracked by the leader once it is established.
-        node.sessions = SessionTracker::new(node.cfg.tick_time_ms, q.my_id, wall_ms);
+        node.sessions = SessionTracker::new(node.cfg.tick_time_ms, q.my_id, node.session_clock_ms());
         let last = node.tree.last_processed_zxid;
         node.peer = Some(Box::new(Peer::new(q, last)));
         node.serving = false;
         node.maybe_start_election();
         node
+    }
+
+    /// The clock session ids are made from (`Time.currentElapsedTime()`).
+    pub(crate) fn session_clock_ms(&self) -> i64 {
+        match self.cfg.boot_elapsed_ms {
+            Some(boot) => boot + self.elapsed_ms,
+            None => self.wall_ms,
+        }
     }
 
     /// Whether clients are being served.

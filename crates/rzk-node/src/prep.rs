@@ -146,6 +146,7 @@ impl Prep<'_> {
         }
         let parent_path = if slash == 0 { "/" } else { &req_path[..slash] };
         let acl = fixup_acl(self.auth, self.ids, acl)?;
+        let node_acl = self.tree.acls.share(&acl);
         let parent = self.record(parent_path)?;
         self.acl(&parent.acl, perms::CREATE)?;
         let parent_stat = parent.stat.clone().unwrap_or_default();
@@ -167,20 +168,20 @@ impl Prep<'_> {
             op::CREATE_CONTAINER => TxnBody::CreateContainer(CreateContainerTxn {
                 path: p.clone(),
                 data: data.clone(),
-                acl: acl.clone(),
+                acl,
                 parent_cversion: new_cversion,
             }),
             op::CREATE_TTL => TxnBody::CreateTtl(CreateTtlTxn {
                 path: p.clone(),
                 data: data.clone(),
-                acl: acl.clone(),
+                acl,
                 parent_cversion: new_cversion,
                 ttl,
             }),
             _ => TxnBody::Create(CreateTxn {
                 path: p.clone(),
                 data: data.clone(),
-                acl: acl.clone(),
+                acl,
                 ephemeral: mode.is_ephemeral(),
                 parent_cversion: new_cversion,
             }),
@@ -205,7 +206,7 @@ impl Prep<'_> {
             zxid: self.zxid,
             stat: Some(create_stat(self.zxid, self.time, owner)),
             child_count: 0,
-            acl,
+            acl: node_acl,
             data: RecData::Value(data.clone()),
             node_digest: 0,
         };
@@ -253,7 +254,7 @@ impl Prep<'_> {
             zxid: self.zxid,
             stat: None,
             child_count: -1,
-            acl: Vec::new(),
+            acl: Default::default(),
             data: RecData::Value(None),
             node_digest: 0,
         };
@@ -290,7 +291,7 @@ impl Prep<'_> {
         if let Some(s) = &mut rec.stat {
             s.aversion = new_version;
         }
-        rec.acl = acl.clone();
+        rec.acl = acl.as_slice().into();
         self.add(p, rec);
         Ok(TxnBody::SetAcl(SetAclTxn { path: p.to_owned(), acl, version: new_version }))
     }
@@ -331,7 +332,7 @@ impl Prep<'_> {
                 zxid: self.zxid,
                 stat: None,
                 child_count: 0,
-                acl: Vec::new(),
+                acl: Default::default(),
                 data: RecData::Value(None),
                 node_digest: 0,
             };

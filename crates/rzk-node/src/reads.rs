@@ -50,8 +50,7 @@ pub fn last_op(req: &Request) -> &'static str {
 impl Reads<'_> {
     fn acl(&self, path: &str, perm: i32) -> Result<(), ErrorCode> {
         let node = self.tree.node(path).ok_or(ErrorCode::NoNode)?;
-        let acl = self.tree.acl_of(node);
-        check_acl(self.auth, &acl, perm, self.ids)
+        self.tree.acls.with(node.acl, |acl| check_acl(self.auth, acl, perm, self.ids))
     }
 
     fn watcher_if(&self, watch: bool) -> Option<WatcherId> {

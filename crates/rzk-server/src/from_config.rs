@@ -59,6 +59,7 @@ impl Settings {
             container_check_interval_ms: c.container_check_interval_ms as i64,
             container_max_per_minute: c.container_max_per_minute as i64,
             container_max_never_used_ms: c.container_max_never_used_interval_ms,
+            boot_elapsed_ms: None,
             auth: AuthConfig {
                 super_digest: c.super_digest.clone(),
                 skip_acl: c.skip_acl,

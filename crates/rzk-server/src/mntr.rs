@@ -454,7 +454,7 @@ fn quota_leaves(tree: &DataTree, path: &str, out: &mut Vec<(String, StatsTrack)>
         }
         return;
     }
-    for child in node.children.iter() {
+    for child in tree.child_names(node) {
         quota_leaves(tree, &format!("{path}/{child}"), out);
     }
 }

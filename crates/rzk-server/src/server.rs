@@ -127,6 +127,10 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     spawn_writer(settings.data_dir.clone(), st.compression, snap_rx, core_tx.clone())?;
     let seed = wall_ms() as u64 ^ ((std::process::id() as u64) << 32);
     let snapshotter = Snapshotter::new(st.clone(), snap_tx, seed);
+    // Session ids come from the time since boot, as Java's `Time.currentElapsedTime()`.
+    if settings.node.boot_elapsed_ms.is_none() {
+        settings.node.boot_elapsed_ms = boot_elapsed_ms();
+    }
     let node = match &settings.quorum {
         None => Node::new(settings.node.clone(), tree, 0, wall_ms()),
         Some(q) => {
@@ -224,6 +228,13 @@ async fn start_quorum(
     });
     tracing::info!(election = %q.election_listen, quorum = %q.quorum_listen, "quorum ports open");
     Ok(QuorumShell::new(q.clone(), qcm, links, tick_time_ms, core_tx.clone()))
+}
+
+/// Milliseconds since boot (CLOCK_MONOTONIC, what `System.nanoTime` counts on Linux).
+fn boot_elapsed_ms() -> Option<i64> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let secs: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some((secs * 1000.0) as i64)
 }
 
 /// A blocking listener with SO_REUSEADDR (a restarted member rebinds its port at once).

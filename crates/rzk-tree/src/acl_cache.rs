@@ -2,9 +2,11 @@
 //! entry. The indexes are part of the snapshot format, so they are assigned exactly as ZooKeeper
 //! assigns them: −1 for the built-in open ACL (only nodes created without an ACL list, i.e. the
 //! root and `/zookeeper`), then 1, 2, 3, ... in order of first use; an entry disappears when its
-//! last node does.
+//! last node does. Lists are kept as `Arc<[Acl]>`, so the request pipeline can hold a node's list
+//! ([`AclCache::shared`]) without copying it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rzk_proto::Acl;
 use rzk_proto::codes::perms;
@@ -12,12 +14,26 @@ use rzk_proto::codes::perms;
 /// The index of `OPEN_ACL_UNSAFE` that is never stored.
 pub const OPEN_UNSAFE_ACL_ID: i64 = -1;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct AclCache {
-    by_index: BTreeMap<i64, Vec<Acl>>,
-    by_list: HashMap<Vec<Acl>, i64>,
+    by_index: BTreeMap<i64, Arc<[Acl]>>,
+    by_list: HashMap<Arc<[Acl]>, i64>,
     refs: HashMap<i64, u64>,
     last_index: i64,
+    /// `OPEN_ACL_UNSAFE`, the list of [`OPEN_UNSAFE_ACL_ID`].
+    open: Arc<[Acl]>,
+}
+
+impl Default for AclCache {
+    fn default() -> AclCache {
+        AclCache {
+            by_index: BTreeMap::new(),
+            by_list: HashMap::new(),
+            refs: HashMap::new(),
+            last_index: 0,
+            open: open_acl_unsafe().into(),
+        }
+    }
 }
 
 /// `ZooDefs.Ids.OPEN_ACL_UNSAFE`.
@@ -38,8 +54,9 @@ impl AclCache {
             None => {
                 self.last_index += 1;
                 let i = self.last_index;
-                self.by_index.insert(i, acls.to_vec());
-                self.by_list.insert(acls.to_vec(), i);
+                let list: Arc<[Acl]> = acls.into();
+                self.by_index.insert(i, list.clone());
+                self.by_list.insert(list, i);
                 i
             }
         };
@@ -50,20 +67,34 @@ impl AclCache {
     /// The list behind an index (`convertLong`). An unknown index yields an empty list; ZooKeeper
     /// throws there, which can only follow a corrupt snapshot.
     pub fn get(&self, idx: i64) -> Vec<Acl> {
+        self.slice(idx).to_vec()
+    }
+
+    fn slice(&self, idx: i64) -> &[Acl] {
         if idx == OPEN_UNSAFE_ACL_ID {
-            return open_acl_unsafe();
+            return &self.open;
         }
-        self.by_index.get(&idx).cloned().unwrap_or_default()
+        self.by_index.get(&idx).map_or(&[], |l| l)
     }
 
     /// Borrowing form of [`get`](Self::get) for the hot paths (ACL checks).
     pub fn with<R>(&self, idx: i64, f: impl FnOnce(&[Acl]) -> R) -> R {
+        f(self.slice(idx))
+    }
+
+    /// The list behind an index, shared (no copy).
+    pub fn shared(&self, idx: i64) -> Arc<[Acl]> {
         if idx == OPEN_UNSAFE_ACL_ID {
-            return f(&open_acl_unsafe());
+            return self.open.clone();
         }
-        match self.by_index.get(&idx) {
-            Some(l) => f(l),
-            None => f(&[]),
+        self.by_index.get(&idx).cloned().unwrap_or_default()
+    }
+
+    /// An equal list already in the cache, shared; else a new copy of `acls`.
+    pub fn share(&self, acls: &[Acl]) -> Arc<[Acl]> {
+        match self.by_list.get_key_value(acls) {
+            Some((list, _)) => list.clone(),
+            None => acls.into(),
         }
     }
 
@@ -89,15 +120,16 @@ impl AclCache {
     }
 
     /// Entries in index order, as snapshots write them.
-    pub fn entries(&self) -> impl Iterator<Item = (i64, &Vec<Acl>)> {
-        self.by_index.iter().map(|(i, l)| (*i, l))
+    pub fn entries(&self) -> impl Iterator<Item = (i64, &[Acl])> {
+        self.by_index.iter().map(|(i, l)| (*i, &**l))
     }
 
     /// Restores an entry read from a snapshot (reference counts are rebuilt from the nodes).
     pub fn insert_loaded(&mut self, idx: i64, acls: Vec<Acl>) {
         self.last_index = self.last_index.max(idx);
-        self.by_list.insert(acls.clone(), idx);
-        self.by_index.insert(idx, acls);
+        let list: Arc<[Acl]> = acls.into();
+        self.by_list.insert(list.clone(), idx);
+        self.by_index.insert(idx, list);
         self.refs.entry(idx).or_insert(0);
     }
 
@@ -140,5 +172,7 @@ mod tests {
         // A new list takes a fresh index; freed ones are not reused.
         assert_eq!(c.intern(&a), 3);
         assert_eq!(c.get(OPEN_UNSAFE_ACL_ID), a);
+        assert!(Arc::ptr_eq(&c.share(&a), &c.shared(3)));
+        assert_eq!(&*c.share(&b), &b[..]);
     }
 }

@@ -6,20 +6,26 @@
 //! Java's split does. Iteration is bucket by bucket. Java's tree bins (nine or more colliding names
 //! in a table of 64+) reorder their bucket; that case is not modelled.
 
-/// `String.hashCode` over UTF-16 units.
+/// `String.hashCode` over UTF-16 units (an ASCII name's bytes are its units).
 fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(u as i32))
+    let step = |h: i32, u: i32| h.wrapping_mul(31).wrapping_add(u);
+    if s.is_ascii() {
+        return s.bytes().fold(0i32, |h, b| step(h, b as i32));
+    }
+    s.encode_utf16().fold(0i32, |h, u| step(h, u as i32))
 }
 
 /// `HashMap.hash`: the high half folded into the low half.
-fn spread(s: &str) -> u32 {
+pub(crate) fn spread(s: &str) -> u32 {
     let h = java_string_hash(s) as u32;
     h ^ (h >> 16)
 }
 
-const INITIAL_BUCKETS: usize = 8;
-const TREEIFY_THRESHOLD: usize = 8;
-const MIN_TREEIFY_CAPACITY: usize = 64;
+/// Buckets of `new HashSet<>(8)`, as `DataNode` creates its children set.
+pub(crate) const INITIAL_BUCKETS: usize = 8;
+/// A ninth entry in one bucket resizes a table smaller than [`MIN_TREEIFY_CAPACITY`].
+pub(crate) const TREEIFY_THRESHOLD: usize = 8;
+pub(crate) const MIN_TREEIFY_CAPACITY: usize = 64;
 
 /// The set; a leaf (no children ever) costs one null pointer.
 #[derive(Debug, Clone, Default)]
@@ -173,5 +179,13 @@ mod tests {
         assert_eq!(order(&t), java);
         assert_eq!(t.len(), 66);
         assert!(t.contains("n-0000000001") && !t.contains("n-0000000000"));
+    }
+
+    #[test]
+    fn java_hash_of_ascii_and_other_names() {
+        assert_eq!(java_string_hash("zookeeper"), 1_600_681_804);
+        assert_eq!(java_string_hash("é€"), 233 * 31 + 8364);
+        // A supplementary character counts as two UTF-16 units.
+        assert_eq!(java_string_hash("𝄞"), 0xd834 * 31 + 0xdd1e);
     }
 }

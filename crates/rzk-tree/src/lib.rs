@@ -6,6 +6,7 @@
 //! does I/O or reads a clock.
 
 pub mod acl_cache;
+mod arena;
 pub mod children;
 pub mod digest;
 pub mod node;

@@ -1,10 +1,12 @@
 //! One znode as the server keeps it (`DataNode`): data, an ACL cache reference, the persisted stat
-//! and the names of its children.
+//! and its children (ids in the tree's arena; names through [`DataTree::child_names`]).
+//!
+//! [`DataTree::child_names`]: crate::DataTree::child_names
 
 use rzk_proto::codes::ephemeral_owner;
 use rzk_proto::{Stat, StatPersisted};
 
-use crate::children::Children;
+pub use crate::arena::ChildSet;
 
 /// A node's data: owned, 16 bytes when present, null kept apart from empty.
 pub type NodeData = Option<Box<[u8]>>;
@@ -22,8 +24,8 @@ pub struct DataNode {
     /// Index into the tree's ACL cache.
     pub acl: i64,
     pub stat: StatPersisted,
-    /// Child names, in Java HashSet order (see `children`).
-    pub children: Children,
+    /// The children, in Java HashSet order (see `children`); a compact set of arena ids.
+    pub children: ChildSet,
 }
 
 impl DataNode {

@@ -13,18 +13,22 @@
 //!
 //! Snapshots are fuzzy, as ZooKeeper's are: [`SnapshotJob`] visits the tree a few thousand nodes at
 //! a time between batches of txns, so writes never stall behind a whole-tree copy; the log replayed
-//! from the snapshot's zxid on start-up is idempotent over the changes it caught. The ACL cache is
-//! written with the lists the visited nodes referenced (collected while visiting), so every node's
-//! ACL index resolves even if ACLs came and went during the walk.
+//! from the snapshot's zxid on start-up is idempotent over the changes it caught. The walk holds
+//! `(id, generation)` references into the tree's arena, not paths: a node deleted between steps
+//! is skipped even if its id was reused (the generation differs), which is what a path walk
+//! does too, except that a node re-created at the same path is skipped as well (its create is in
+//! the log after the snapshot's zxid, so the replay brings it back). The ACL cache is written
+//! with the lists the visited nodes referenced (collected while visiting), so every node's ACL
+//! index resolves even if ACLs came and went during the walk.
 
 use std::collections::BTreeMap;
 
 use bytes::{BufMut, Bytes};
 use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
 
-use crate::children::Children;
+use crate::arena::NodeRef;
 use crate::digest::DIGEST_VERSION;
-use crate::node::DataNode;
+use crate::node::{ChildSet, DataNode};
 use crate::tree::DataTree;
 
 /// `FileSnap.SNAP_MAGIC` ("ZKSN").
@@ -57,8 +61,11 @@ pub struct SnapshotJob {
     /// The zxid the snapshot is named after: the last txn applied when it started.
     pub zxid: i64,
     sessions: Vec<(i64, i32)>,
-    stack: Vec<String>,
+    /// Nodes still to visit, the next on top.
+    stack: Vec<NodeRef>,
     acls: BTreeMap<i64, Vec<Acl>>,
+    /// The ACL index of the last node written (consecutive nodes mostly share one).
+    last_acl: i64,
     nodes: Vec<u8>,
     visited: u64,
 }
@@ -68,8 +75,9 @@ impl SnapshotJob {
         SnapshotJob {
             zxid: tree.last_processed_zxid,
             sessions: tree.sessions.iter().map(|(k, v)| (*k, *v)).collect(),
-            stack: vec![String::new()],
+            stack: tree.root_ref().into_iter().collect(),
             acls: BTreeMap::new(),
+            last_acl: crate::acl_cache::OPEN_UNSAFE_ACL_ID,
             nodes: Vec::new(),
             visited: 0,
         }
@@ -84,21 +92,19 @@ impl SnapshotJob {
         }
         let mut n = 0;
         while n < nodes_max {
-            let Some(path) = self.stack.pop() else { return true };
-            let Some(node) = tree.node(&path) else { continue };
-            write_node(&mut self.nodes, &path, node);
-            if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID && !self.acls.contains_key(&node.acl) {
-                self.acls.insert(node.acl, tree.acls.get(node.acl));
+            let Some(r) = self.stack.pop() else { return true };
+            let Some((path, node)) = tree.node_at(r) else { continue };
+            // The root is written as "" (`DataTree.serialize` starts from "").
+            write_node(&mut self.nodes, if path == "/" { "" } else { path }, node);
+            if node.acl != self.last_acl {
+                self.last_acl = node.acl;
+                if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID && !self.acls.contains_key(&node.acl) {
+                    self.acls.insert(node.acl, tree.acls.get(node.acl));
+                }
             }
             // Children are visited in the order Java iterates them; push them reversed.
             let first = self.stack.len();
-            for c in node.children.iter() {
-                let mut p = String::with_capacity(path.len() + 1 + c.len());
-                p.push_str(&path);
-                p.push('/');
-                p.push_str(c);
-                self.stack.push(p);
-            }
+            self.stack.extend(tree.child_refs(node));
             self.stack[first..].reverse();
             n += 1;
             self.visited += 1;
@@ -290,7 +296,7 @@ pub fn read_tree_body(r: &mut Reader, extended_types: bool) -> Result<DataTree, 
         let data = crate::node::own_data(r.read_buffer()?.as_deref());
         let acl = r.read_i64()?;
         let stat = StatPersisted::decode(r)?;
-        let node = DataNode { data, acl, stat, children: Children::default() };
+        let node = DataNode { data, acl, stat, children: ChildSet::default() };
         let key = if path.is_empty() { "/" } else { path.as_str() };
         if key != "/" {
             let parent = rzk_proto::path::parent(key).unwrap_or("/");
@@ -341,9 +347,49 @@ mod tests {
         assert_eq!(loaded.tree.sessions, t.sessions);
         assert_eq!(loaded.tree.ephemerals(7), t.ephemerals(7));
         assert_eq!(loaded.digest, Some(ZxidDigest { zxid: 50, version: 2, digest: t.digest() }));
-        let kids: Vec<&str> = loaded.tree.node("/").unwrap().children.iter().collect();
-        let orig: Vec<&str> = t.node("/").unwrap().children.iter().collect();
+        let kids: Vec<&str> = loaded.tree.child_names(loaded.tree.node("/").unwrap()).collect();
+        let orig: Vec<&str> = t.child_names(t.node("/").unwrap()).collect();
         assert_eq!(kids, orig);
+    }
+
+    /// Nodes deleted between steps are skipped even when a new node takes their id, nodes that
+    /// lived through the walk are all written, and every node follows its parent.
+    #[test]
+    fn a_fuzzy_walk_survives_deletes_and_reused_ids() {
+        let mut t = tree_with(60);
+        let mut job = SnapshotJob::start(&t);
+        // The root: its children are now on the walk's stack.
+        job.step(&t, 1);
+        let mut ev = Vec::new();
+        let mut zxid = 100;
+        let mut apply = |t: &mut DataTree, body: TxnBody| {
+            zxid += 1;
+            let hdr = TxnHeader { client_id: 7, cxid: 0, zxid, time: 5, txn_type: op::CREATE };
+            t.process_txn(&hdr, &body, &mut ev);
+        };
+        for i in (0..60).step_by(2) {
+            apply(&mut t, TxnBody::Delete(rzk_proto::DeleteTxn { path: format!("/n{i}") }));
+        }
+        for i in 0..30 {
+            let path = format!("/new{i}");
+            apply(
+                &mut t,
+                TxnBody::Create(CreateTxn {
+                    path,
+                    data: None,
+                    acl: vec![],
+                    ephemeral: false,
+                    parent_cversion: -1,
+                }),
+            );
+        }
+        while !job.step(&t, 5) {}
+        let bytes = job.finish(&t).to_vec();
+        let loaded = load_snapshot(Bytes::from(bytes), false).expect("parents come first");
+        for i in 0..60 {
+            assert_eq!(loaded.tree.node(&format!("/n{i}")).is_some(), i % 2 == 1, "/n{i}");
+        }
+        assert!((0..30).all(|i| loaded.tree.node(&format!("/new{i}")).is_none()));
     }
 
     #[test]

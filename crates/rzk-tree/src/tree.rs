@@ -12,9 +12,10 @@ use rzk_proto::txn::TxnBody;
 use rzk_proto::{Acl, ErrorCode, Stat, StatPersisted, TxnHeader, path};
 
 use crate::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID, read_acl_unsafe};
+use crate::arena::Arena;
 use crate::children::Children;
-use crate::digest::{DIGEST_VERSION, node_digest};
-use crate::node::{DataNode, NodeKind, create_stat, node_kind, own_data};
+use crate::digest::DIGEST_VERSION;
+use crate::node::{ChildSet, DataNode, NodeKind, create_stat, node_kind, own_data};
 use crate::quota::{self, QuotaPaths, StatsTrack};
 use crate::watch::{WatchManager, WatchMode, WatcherId};
 
@@ -46,8 +47,9 @@ pub const CONFIG_PATH: &str = "/zookeeper/config";
 
 #[derive(Debug, Clone)]
 pub struct DataTree {
-    /// Path → node, with a fast fixed-seed hash (iteration order never leaks out of the tree).
-    nodes: HashMap<Box<str>, DataNode, foldhash::fast::FixedState>,
+    /// The nodes: an arena of slots with a path index (see `arena`); iteration order never leaks
+    /// out of the tree.
+    nodes: Arena,
     pub acls: AclCache,
     ephemerals: HashMap<i64, BTreeSet<String>>,
     /// The same sets in Java HashSet order (what getEphemerals and closeSession txns list).
@@ -75,7 +77,7 @@ impl DataTree {
     /// the world, aversion −1, as `addConfigNode` leaves it).
     pub fn new(extended_types: bool) -> DataTree {
         let mut t = DataTree {
-            nodes: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5a4b)),
+            nodes: Arena::default(),
             acls: AclCache::default(),
             ephemerals: HashMap::new(),
             ephemeral_order: HashMap::new(),
@@ -94,20 +96,15 @@ impl DataTree {
             data: Some(Box::default()),
             acl: OPEN_UNSAFE_ACL_ID,
             stat: StatPersisted::default(),
-            children: Children::default(),
+            children: ChildSet::default(),
         };
-        let mut root = empty();
-        root.children.insert("zookeeper");
-        let mut zk = empty();
-        zk.children.insert("quota");
-        zk.children.insert("config");
-        t.put("/", root);
-        t.put(ZOOKEEPER_PATH, zk);
-        t.put(quota::QUOTA_ROOT, empty());
+        t.put_linked("/", empty());
+        t.put_linked(ZOOKEEPER_PATH, empty());
+        t.put_linked(quota::QUOTA_ROOT, empty());
         let mut config = empty();
         config.acl = t.acls.intern(&read_acl_unsafe());
         config.stat.aversion = -1;
-        t.put(CONFIG_PATH, config);
+        t.put_linked(CONFIG_PATH, config);
         t
     }
 
@@ -121,53 +118,12 @@ impl DataTree {
         t
     }
 
-    // ---- node map with digest and size bookkeeping ----
-
-    fn key(path: &str) -> &str {
-        if path.is_empty() { "/" } else { path }
-    }
-
-    fn put(&mut self, path: &str, node: DataNode) {
-        self.digest = self.digest.wrapping_add(node_digest(path, node.data.as_deref(), &node.stat));
-        self.data_size += (path.len() + node.data_len()) as i64;
-        if let Some(old) = self.nodes.insert(path.into(), node) {
-            self.digest = self.digest.wrapping_sub(node_digest(path, old.data.as_deref(), &old.stat));
-            self.data_size -= (path.len() + old.data_len()) as i64;
-        }
-    }
-
-    fn take(&mut self, path: &str) -> Option<DataNode> {
-        let node = self.nodes.remove(path)?;
-        self.digest = self.digest.wrapping_sub(node_digest(path, node.data.as_deref(), &node.stat));
-        self.data_size -= (path.len() + node.data_len()) as i64;
-        Some(node)
-    }
-
-    /// Changes a node in place, keeping the digest and data size right
-    /// (`preChange`/`postChange`).
-    fn change<R>(&mut self, path: &str, f: impl FnOnce(&mut DataNode) -> R) -> Option<R> {
-        let node = self.nodes.get_mut(path)?;
-        let before = node_digest(path, node.data.as_deref(), &node.stat);
-        let size_before = node.data_len() as i64;
-        let r = f(node);
-        let after = node_digest(path, node.data.as_deref(), &node.stat);
-        let size_after = node.data_len() as i64;
-        self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
-        self.data_size += size_after - size_before;
-        Some(r)
-    }
-
     /// Inserts a node read from a snapshot, as it is (children are linked by the loader).
     pub fn insert_loaded(&mut self, path: &str, node: DataNode) {
         self.acls.add_usage(node.acl);
         let kind = node_kind(node.stat.ephemeral_owner, self.extended_types);
         self.index_kind(path, kind);
-        if let Some(parent) = path::parent(path)
-            && let Some(p) = self.nodes.get_mut(parent)
-        {
-            p.children.insert(path::basename(path));
-        }
-        self.put(path, node);
+        self.put_linked(path, node);
     }
 
     /// What ZooKeeper does after reading a snapshot's nodes: quota paths and stats rebuilt
@@ -178,7 +134,7 @@ impl DataTree {
         if self.node(CONFIG_PATH).is_none() && self.node(ZOOKEEPER_PATH).is_some() {
             let acl = self.acls.intern(&read_acl_unsafe());
             let stat = StatPersisted { aversion: -1, ..Default::default() };
-            let config = DataNode { data: Some(Box::default()), acl, stat, children: Children::default() };
+            let config = DataNode { data: Some(Box::default()), acl, stat, children: ChildSet::default() };
             self.insert_loaded(CONFIG_PATH, config);
             // insert_loaded counted a use; intern already did.
             self.acls.remove_usage(acl);
@@ -189,8 +145,7 @@ impl DataTree {
     pub fn rebuild_quotas(&mut self) {
         let limit_suffix = format!("/{}", quota::LIMIT_NODE);
         let quota_nodes: Vec<String> = self
-            .nodes
-            .keys()
+            .paths()
             .filter(|k| k.starts_with(quota::QUOTA_ROOT) && k.ends_with(&limit_suffix))
             .map(|k| k.to_string())
             .collect();
@@ -239,14 +194,6 @@ impl DataTree {
 
     // ---- queries ----
 
-    pub fn node(&self, path: &str) -> Option<&DataNode> {
-        self.nodes.get(Self::key(path))
-    }
-
-    pub fn node_count(&self) -> usize {
-        self.nodes.len()
-    }
-
     /// The digest of the whole tree (`AdHash` of the node digests).
     pub fn digest(&self) -> i64 {
         self.digest
@@ -271,6 +218,11 @@ impl DataTree {
 
     pub fn acl_of(&self, node: &DataNode) -> Vec<Acl> {
         self.acls.get(node.acl)
+    }
+
+    /// A node's ACL list, shared with the cache (no copy).
+    pub fn acl_shared(&self, node: &DataNode) -> std::sync::Arc<[Acl]> {
+        self.acls.shared(node.acl)
     }
 
     /// The paths of a session's ephemeral nodes.
@@ -302,18 +254,20 @@ impl DataTree {
         &self.ttls
     }
 
-    /// Every path in the tree (unordered).
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.nodes.keys().map(|k| &**k)
-    }
-
-    /// `getAllChildrenNumber`: all descendants ("/" counts the `/zookeeper` nodes too).
+    /// `getAllChildrenNumber`: all descendants ("/" counts the `/zookeeper` nodes too). Java
+    /// counts the paths that start with `path + "/"`; in a tree that is every descendant.
     pub fn all_children_number(&self, path: &str) -> usize {
         if path == "/" {
-            return self.nodes.len() - 1;
+            return self.nodes.len().saturating_sub(1);
         }
-        let prefix = format!("{path}/");
-        self.nodes.keys().filter(|k| k.starts_with(&prefix)).count()
+        let Some(id) = self.nodes.find(path) else { return 0 };
+        let (mut count, mut stack) = (0, vec![id]);
+        while let Some(id) = stack.pop() {
+            let first = stack.len();
+            stack.extend(self.child_ids(id));
+            count += stack.len() - first;
+        }
+        count
     }
 
     pub fn max_quota_prefix(&self, path: &str) -> Option<&str> {
@@ -346,7 +300,7 @@ impl DataTree {
         watcher: Option<WatcherId>,
     ) -> ReadResult<(Vec<String>, Stat)> {
         let node = self.node(path).ok_or(ErrorCode::NoNode)?;
-        let children = node.children.iter().map(|c| c.to_string()).collect();
+        let children = self.child_names(node).map(str::to_owned).collect();
         let stat = self.client_stat(node);
         if let Some(w) = watcher {
             self.child_watches.add(path, w, WatchMode::Standard);
@@ -516,31 +470,34 @@ impl DataTree {
         let slash = path.rfind('/').ok_or(ErrorCode::NoNode)?;
         let parent_name = if slash == 0 { "/" } else { &path[..slash] };
         let child_name = &path[slash + 1..];
-        if !self.nodes.contains_key(parent_name) {
-            return Err(ErrorCode::NoNode);
-        }
+        let parent = self.nodes.find(parent_name).ok_or(ErrorCode::NoNode)?;
         // The ACL is interned before the existence check, as ZooKeeper does (ZOOKEEPER-3814).
         let acl_idx = self.acls.intern(acl);
-        if self.nodes.get(parent_name).is_some_and(|p| p.children.contains(child_name)) {
+        // Java asks the parent's child set, so a node left behind by a replayed delete of its
+        // parent (a fuzzy snapshot) is replaced, not reported as existing.
+        let hash = self.nodes.hash(path);
+        if self.nodes.find_hashed(path, hash).is_some_and(|id| self.nodes.has_child(parent, id)) {
             return Err(ErrorCode::NodeExists);
         }
-        self.change(parent_name, |p| {
+        self.change_id(parent, |p| {
             let cv = if parent_cversion == -1 { p.stat.cversion + 1 } else { parent_cversion };
             if cv > p.stat.cversion {
                 p.stat.cversion = cv;
                 p.stat.pzxid = zxid;
             }
-            p.children.insert(child_name);
         });
         let bytes = data.as_ref().map_or(0, |d| d.len()) as i64;
         let node = DataNode {
             data: own_data(data.as_deref()),
             acl: acl_idx,
             stat: create_stat(zxid, time, ephemeral_owner),
-            children: Children::default(),
+            children: ChildSet::default(),
         };
         let stat = self.client_stat(&node);
-        self.put(path, node);
+        let id = self.put_hashed(path, hash, node);
+        if id != parent {
+            self.nodes.link_child(parent, id);
+        }
         let kind = node_kind(ephemeral_owner, self.extended_types);
         self.index_kind(path, kind);
 
@@ -573,16 +530,19 @@ impl DataTree {
         let slash = path.rfind('/').ok_or(ErrorCode::NoNode)?;
         let parent_name = if slash == 0 { "/" } else { &path[..slash] };
         let child_name = &path[slash + 1..];
-        if !self.nodes.contains_key(parent_name) {
-            return Err(ErrorCode::NoNode);
+        let parent = self.nodes.find(parent_name).ok_or(ErrorCode::NoNode)?;
+        let id = self.nodes.find(path);
+        if let Some(id) = id
+            && id != parent
+        {
+            self.nodes.unlink_child(parent, id);
         }
-        self.change(parent_name, |p| {
-            p.children.remove(child_name);
+        self.change_id(parent, |p| {
             if zxid > p.stat.pzxid {
                 p.stat.pzxid = zxid;
             }
         });
-        let node = self.take(path).ok_or(ErrorCode::NoNode)?;
+        let node = self.take(id.ok_or(ErrorCode::NoNode)?);
         // Looked up before the ACL's last use may go away with the node.
         let acl = if self.data_watches.path_count() + self.child_watches.path_count() > 0 {
             self.acls.get(node.acl)
@@ -694,10 +654,11 @@ impl DataTree {
 
     fn update_quota_stat(&mut self, prefix: &str, bytes_diff: i64, count_diff: i64) {
         let sp = quota::stat_path(prefix);
-        let Some(node) = self.nodes.get_mut(sp.as_str()) else {
+        let Some(id) = self.nodes.find(&sp) else {
             tracing::error!(path = %sp, "missing node for quota stat");
             return;
         };
+        let node = &mut self.nodes.slot_mut(id).node;
         let mut st = StatsTrack::parse(node.data.as_deref().unwrap_or(&[]));
         st.set("count", st.count() + count_diff);
         st.set("bytes", st.bytes() + bytes_diff);
@@ -709,12 +670,11 @@ impl DataTree {
 
     fn update_quota_for_path(&mut self, path: &str) {
         let (mut count, mut bytes) = (0i64, 0i64);
-        let mut stack = vec![path.to_owned()];
-        while let Some(p) = stack.pop() {
-            let Some(n) = self.node(&p) else { continue };
+        let mut stack: Vec<u32> = self.id_of(path).into_iter().collect();
+        while let Some(id) = stack.pop() {
             count += 1;
-            bytes += n.data_len() as i64;
-            stack.extend(n.children.iter().map(|c| path::join(&p, c)));
+            bytes += self.nodes.slot(id).node.data_len() as i64;
+            stack.extend(self.child_ids(id));
         }
         let mut st = StatsTrack::default();
         st.set("count", count);
@@ -883,5 +843,6 @@ impl DataTree {
     }
 }
 
+mod nodes;
 #[cfg(test)]
 mod tests;

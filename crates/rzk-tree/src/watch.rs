@@ -52,6 +52,10 @@ impl WatchManager {
     /// `children_changed` marks NodeChildrenChanged, which recursive watches ignore.
     pub fn trigger(&mut self, path: &str, children_changed: bool) -> BTreeSet<WatcherId> {
         let mut fired = BTreeSet::new();
+        if self.by_path.is_empty() {
+            // No watches at all (recursive ones are in `by_path` too): the common write.
+            return fired;
+        }
         if let Some(ws) = self.by_path.get_mut(path) {
             let mut removed = Vec::new();
             ws.retain(|w, mode| {

@@ -60,8 +60,13 @@ impl Node {
                 let epoch = l.epoch();
                 p.election.update_current_epoch(epoch);
                 tracing::info!(my_id = p.setup.my_id, epoch, "leader serving");
-                // New txns are numbered in the new epoch (`zk.setZxid(makeZxid(epoch, 0))`).
+                // New txns are numbered in the new epoch (`zk.setZxid(makeZxid(epoch, 0))`), and
+                // the tree counts as processed up to there (`Leader.startZkServer`), as in Java:
+                // `srvr`, snapshot names, votes and sync choices then agree with Java members.
                 self.last_zxid = make_zxid(epoch, 0);
+                if self.tree.last_processed_zxid < self.last_zxid {
+                    self.tree.last_processed_zxid = self.last_zxid;
+                }
                 self.start_serving();
             }
             LeaderOut::Commit(zxid) => self.commit_through(zxid),

@@ -281,17 +281,18 @@ impl Node {
         }
         self.changes = crate::changes::Outstanding::default();
         self.last_zxid = self.tree.last_processed_zxid;
+        let clock = self.session_clock_ms();
         self.sessions = SessionTracker::new(
             self.cfg.tick_time_ms,
             self.peer.as_ref().map(|p| p.setup.my_id).unwrap_or(1),
-            self.wall_ms,
+            clock,
         );
     }
 
     /// Clients are served again: every global session is tracked from the tree.
     pub(super) fn start_serving(&mut self) {
         let my_id = self.peer.as_ref().map(|p| p.setup.my_id).unwrap_or(1);
-        let mut sessions = SessionTracker::new(self.cfg.tick_time_ms, my_id, self.wall_ms);
+        let mut sessions = SessionTracker::new(self.cfg.tick_time_ms, my_id, self.session_clock_ms());
         for (&id, &timeout) in &self.tree.sessions {
             sessions.add(id, timeout, self.elapsed_ms);
         }

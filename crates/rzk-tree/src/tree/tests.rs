@@ -1,4 +1,5 @@
 use super::*;
+use crate::digest::node_digest;
 use rzk_proto::codes::perms;
 use rzk_proto::txn::TxnBody;
 use rzk_proto::{CreateTxn, DeleteTxn, ErrorTxn};
@@ -129,4 +130,57 @@ fn quota_stats_follow_the_subtree() {
     assert_eq!(&stats(&t)[..], b"count=2,bytes=5");
     mk(&mut t, "/q/y", "6789");
     assert_eq!(&stats(&t)[..], b"count=3,bytes=9");
+}
+
+/// A replayed delete of a node that still has children (a fuzzy snapshot caught the children)
+/// leaves them behind; re-creating the parent and a child then works as in Java, whose create
+/// asks the parent's child set, not the node map.
+#[test]
+fn nodes_left_behind_by_a_replayed_delete_are_replaced() {
+    let mut t = DataTree::new(false);
+    let mut ev = Vec::new();
+    let del = |p: &str| TxnBody::Delete(DeleteTxn { path: p.into() });
+    t.process_txn(&hdr(1, op::CREATE), &create("/a", false, 1), &mut ev);
+    t.process_txn(&hdr(2, op::CREATE), &create("/a/b", false, 1), &mut ev);
+    assert_eq!(t.process_txn(&hdr(3, op::DELETE), &del("/a"), &mut ev).err, 0);
+    assert!(t.node("/a").is_none());
+    assert_eq!(t.process_txn(&hdr(4, op::CREATE), &create("/a", false, 2), &mut ev).err, 0);
+    assert_eq!(t.process_txn(&hdr(5, op::CREATE), &create("/a/b", false, 1), &mut ev).err, 0);
+    assert_eq!(t.get_children("/a", None).unwrap().0, ["b"]);
+    assert_eq!(t.node("/a/b").unwrap().stat.czxid, 5);
+    assert_eq!(t.process_txn(&hdr(6, op::DELETE), &del("/a/b"), &mut ev).err, 0);
+    assert!(t.get_children("/a", None).unwrap().0.is_empty());
+    assert_eq!(t.node_count(), 5);
+}
+
+/// Children listed in Java HashSet order through resizes, deletes and re-used ids.
+#[test]
+fn children_keep_java_order_through_deletes_and_reuse() {
+    let mut t = DataTree::new(false);
+    let mut ev = Vec::new();
+    let mut model = Children::default();
+    model.insert("zookeeper");
+    let mut z = 0;
+    for round in 0..3 {
+        for i in 0..200 {
+            z += 1;
+            let name = format!("c{round}-{i}");
+            t.process_txn(&hdr(z, op::CREATE), &create(&format!("/{name}"), false, -1), &mut ev);
+            model.insert(&name);
+        }
+        for i in (0..200).step_by(3) {
+            z += 1;
+            let name = format!("c{round}-{i}");
+            t.process_txn(
+                &hdr(z, op::DELETE),
+                &TxnBody::Delete(DeleteTxn { path: format!("/{name}") }),
+                &mut ev,
+            );
+            model.remove(&name);
+        }
+    }
+    let (kids, stat) = t.get_children("/", None).unwrap();
+    assert_eq!(kids, model.iter().collect::<Vec<_>>());
+    assert_eq!(stat.num_children as usize, model.len());
+    assert_eq!(t.all_children_number("/"), t.node_count() - 1);
 }

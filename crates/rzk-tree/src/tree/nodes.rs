@@ -1,0 +1,116 @@
+//! The node map under `DataTree`: nodes added, removed and changed in the arena with the tree
+//! digest and the approximate data size kept right (`NodeHashMapImpl`, `preChange`/`postChange`),
+//! and the lookups by path, by id and by the snapshot walk's `(id, generation)` references.
+
+use super::DataTree;
+use crate::arena::NodeRef;
+use crate::digest::node_digest;
+use crate::node::DataNode;
+
+impl DataTree {
+    /// The map key of a path ("" is the root, as snapshots write it).
+    pub(super) fn key(path: &str) -> &str {
+        if path.is_empty() { "/" } else { path }
+    }
+
+    /// Adds a node, or replaces the one at `path` (which keeps its place among its siblings;
+    /// its children are dropped from its set, as Java's `nodes.put` of a new `DataNode` does).
+    pub(super) fn put(&mut self, path: &str, node: DataNode) -> u32 {
+        self.put_hashed(path, self.nodes.hash(path), node)
+    }
+
+    /// [`put`](Self::put) with the path's index hash already computed.
+    pub(super) fn put_hashed(&mut self, path: &str, hash: u64, node: DataNode) -> u32 {
+        self.digest = self.digest.wrapping_add(node_digest(path, node.data.as_deref(), &node.stat));
+        self.data_size += (path.len() + node.data_len()) as i64;
+        let (id, old) = self.nodes.insert_hashed(path, hash, node);
+        if let Some(old) = old {
+            self.digest = self.digest.wrapping_sub(node_digest(path, old.data.as_deref(), &old.stat));
+            self.data_size -= (path.len() + old.data_len()) as i64;
+        }
+        id
+    }
+
+    /// Adds a node and links it into its parent's children, if the parent exists.
+    pub(super) fn put_linked(&mut self, path: &str, node: DataNode) -> u32 {
+        let parent = rzk_proto::path::parent(path).and_then(|p| self.nodes.find(p));
+        let id = self.put(path, node);
+        if let Some(p) = parent
+            && p != id
+        {
+            self.nodes.link_child(p, id);
+        }
+        id
+    }
+
+    /// Removes a node (its parent link must be gone already) and frees its id.
+    pub(super) fn take(&mut self, id: u32) -> DataNode {
+        let slot = self.nodes.slot(id);
+        let (digest, size) =
+            (node_digest(&slot.path, slot.node.data.as_deref(), &slot.node.stat), slot.path.len());
+        self.digest = self.digest.wrapping_sub(digest);
+        let node = self.nodes.remove(id);
+        self.data_size -= (size + node.data_len()) as i64;
+        node
+    }
+
+    /// Changes a node in place, keeping the digest and data size right.
+    pub(super) fn change_id<R>(&mut self, id: u32, f: impl FnOnce(&mut DataNode) -> R) -> R {
+        let slot = self.nodes.slot_mut(id);
+        let before = node_digest(&slot.path, slot.node.data.as_deref(), &slot.node.stat);
+        let size_before = slot.node.data_len() as i64;
+        let r = f(&mut slot.node);
+        let after = node_digest(&slot.path, slot.node.data.as_deref(), &slot.node.stat);
+        let size_after = slot.node.data_len() as i64;
+        self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
+        self.data_size += size_after - size_before;
+        r
+    }
+
+    pub(super) fn change<R>(&mut self, path: &str, f: impl FnOnce(&mut DataNode) -> R) -> Option<R> {
+        let id = self.nodes.find(path)?;
+        Some(self.change_id(id, f))
+    }
+
+    pub(super) fn id_of(&self, path: &str) -> Option<u32> {
+        self.nodes.find(Self::key(path))
+    }
+
+    pub fn node(&self, path: &str) -> Option<&DataNode> {
+        self.id_of(path).map(|id| &self.nodes.slot(id).node)
+    }
+
+    /// The names of a node's children (a node of this tree), in Java HashSet order.
+    pub fn child_names<'a>(&'a self, node: &'a DataNode) -> impl Iterator<Item = &'a str> + 'a {
+        self.nodes.children(&node.children).map(|id| self.nodes.name(id))
+    }
+
+    /// The ids of a node's children, in Java HashSet order.
+    pub(super) fn child_ids<'a>(&'a self, id: u32) -> impl Iterator<Item = u32> + 'a {
+        self.nodes.children(&self.nodes.slot(id).node.children)
+    }
+
+    /// Every path in the tree (unordered).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().map(|(_, s)| &*s.path)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Where the snapshot walk starts.
+    pub(crate) fn root_ref(&self) -> Option<NodeRef> {
+        self.nodes.find("/").map(|id| self.nodes.node_ref(id))
+    }
+
+    /// The path and node behind a reference, unless that node has been deleted since.
+    pub(crate) fn node_at(&self, r: NodeRef) -> Option<(&str, &DataNode)> {
+        self.nodes.get_ref(r).map(|s| (&*s.path, &s.node))
+    }
+
+    /// References to a node's children, in Java HashSet order.
+    pub(crate) fn child_refs<'a>(&'a self, node: &'a DataNode) -> impl Iterator<Item = NodeRef> + 'a {
+        self.nodes.children(&node.children).map(|id| self.nodes.node_ref(id))
+    }
+}
