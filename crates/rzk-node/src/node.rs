@@ -256,6 +256,7 @@ impl Node {
         let last = node.tree.last_processed_zxid;
         node.peer = Some(Box::new(Peer::new(q, last)));
         node.serving = false;
+        node.init_config_node();
         node.maybe_start_election();
         node
     }

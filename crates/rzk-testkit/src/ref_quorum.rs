@@ -48,6 +48,9 @@ pub struct RefQuorumPeer {
     pub ports: QuorumPorts,
     process: Option<ServerProcess>,
     dir: TempDir,
+    jvm_flags: Vec<String>,
+    /// How many times the member was started (each run logs to its own file).
+    runs: u32,
 }
 
 impl RefQuorumPeer {
@@ -93,7 +96,16 @@ impl RefQuorumPeer {
         }
         let cfg_path = dir.path().join("zoo.cfg");
         std::fs::write(&cfg_path, cfg)?;
+        let jvm_flags = jvm_flags.iter().map(|f| f.to_string()).collect();
+        let mut peer = RefQuorumPeer { id, ports, process: None, dir, jvm_flags, runs: 0 };
+        peer.start_again()?;
+        Ok(peer)
+    }
 
+    /// Starts the member (again, after [`kill`](Self::kill)) on its directory; returns once its
+    /// client port accepts.
+    pub fn start_again(&mut self) -> io::Result<()> {
+        self.runs += 1;
         let classpath = if Path::new(SLF4J_SIMPLE_JAR).exists() {
             format!("{ZOOKEEPER_JAR}:{SLF4J_SIMPLE_JAR}")
         } else {
@@ -101,18 +113,31 @@ impl RefQuorumPeer {
         };
         let mut cmd = Command::new(JAVA);
         cmd.args(JVM_DEFAULT_FLAGS)
-            .args(jvm_flags)
-            .arg(format!("-Dzookeeper.log.dir={}", dir.path().display()))
+            .args(&self.jvm_flags)
+            .arg(format!("-Dzookeeper.log.dir={}", self.dir.path().display()))
             .arg("-cp")
             .arg(classpath)
             .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-            .arg(&cfg_path);
-        let log = dir.path().join("server.log");
-        let mut p = ServerProcess::spawn(&format!("refquorum-{id}"), cmd, ports.client, &log)?;
+            .arg(self.dir.path().join("zoo.cfg"));
+        let log = self.log_path(self.runs);
+        let mut p = ServerProcess::spawn(&format!("refquorum-{}", self.id), cmd, self.ports.client, &log)?;
         if !p.wait_for_port(PEER_START_TIMEOUT) {
-            return Err(io::Error::other(format!("reference member {id} did not start; log:\n{}", p.log())));
+            return Err(io::Error::other(format!(
+                "reference member {} did not start; log:\n{}",
+                self.id,
+                p.log()
+            )));
         }
-        Ok(RefQuorumPeer { id, ports, process: Some(p), dir })
+        self.process = Some(p);
+        Ok(())
+    }
+
+    fn log_path(&self, run: u32) -> std::path::PathBuf {
+        if run <= 1 {
+            self.dir.path().join("server.log")
+        } else {
+            self.dir.path().join(format!("server.{run}.log"))
+        }
     }
 
     /// Polls `srvr` until it reports a mode (`leader`, `follower`, ...); `None` after `timeout`.
@@ -149,8 +174,11 @@ impl RefQuorumPeer {
         self.dir.path()
     }
 
-    /// The server's log so far.
+    /// The server's log so far, every run's, oldest first.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        (1..=self.runs.max(1))
+            .map(|r| std::fs::read_to_string(self.log_path(r)).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n---- restart ----\n")
     }
 }

@@ -273,6 +273,7 @@ impl Node {
             }
         };
         self.replace_tree(tree, zxid);
+        self.init_config_node();
         if let Some(p) = self.peer.as_mut() {
             p.committed_log.clear();
         }
@@ -295,6 +296,7 @@ impl Node {
         let zxid = tree.last_processed_zxid;
         tracing::info!(zxid = %format!("0x{zxid:x}"), "tree reloaded after truncating the log");
         self.replace_tree(tree, zxid);
+        self.init_config_node();
         let Some(p) = self.peer.as_mut() else { return };
         p.committed_log.clear();
         for (z, b) in recent {

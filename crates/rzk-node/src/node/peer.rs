@@ -289,6 +289,28 @@ impl Node {
         );
     }
 
+    /// `ZKDatabase.initConfigInZKDatabase`: `/zookeeper/config` holds the quorum configuration
+    /// text (version −1, mzxid the configuration's version), at start-up and whenever the tree
+    /// comes from elsewhere (SNAP, reload after TRUNC).
+    pub(super) fn init_config_node(&mut self) {
+        let Some(p) = self.peer.as_ref() else { return };
+        let text = bytes::Bytes::from(p.setup.qv.config_text());
+        let version = p.setup.qv.version;
+        let mut events = Vec::new();
+        let r = self.tree.set_data(
+            rzk_tree::tree::CONFIG_PATH,
+            Some(text),
+            -1,
+            version,
+            self.wall_ms,
+            &mut events,
+        );
+        if r.is_err() {
+            tracing::warn!("configuration znode missing");
+        }
+        self.deliver(events);
+    }
+
     /// Clients are served again: every global session is tracked from the tree.
     pub(super) fn start_serving(&mut self) {
         let my_id = self.peer.as_ref().map(|p| p.setup.my_id).unwrap_or(1);

@@ -101,6 +101,7 @@ impl QuorumShell {
                     .map_err(|e| format!("cannot truncate the log: {e}"))?;
                 self.log_generation = generation;
                 tracing::warn!(zxid = %format!("0x{zxid:x}"), "transaction log truncated");
+                remove_snapshots_after(ctx.data_dir, zxid)?;
                 if reload {
                     let restored = crate::restore::restore(
                         ctx.data_dir,
@@ -109,6 +110,12 @@ impl QuorumShell {
                         ctx.extended_types,
                     )
                     .map_err(|e| format!("cannot reload the database after truncating: {e}"))?;
+                    let loaded = restored.tree.last_processed_zxid;
+                    if loaded > zxid {
+                        return Err(format!(
+                            "the database reloaded after truncating to 0x{zxid:x} ends at 0x{loaded:x}"
+                        ));
+                    }
                     node.step(Input::Reloaded { tree: Box::new(restored.tree), recent: restored.recent });
                 }
                 Ok(())
@@ -119,5 +126,52 @@ impl QuorumShell {
     pub fn stop(&self) {
         self.qcm.shutdown();
         self.links.stop();
+    }
+}
+
+/// Snapshots of a tree beyond `zxid` hold txns the leader has just cut off (a member's start-up
+/// snapshot includes every txn it had logged, committed or not): loading one, now or at the next
+/// start, would bring those txns back. They are deleted, durably, before the log is reloaded.
+fn remove_snapshots_after(data_dir: &std::path::Path, zxid: i64) -> Result<(), String> {
+    let files =
+        rzk_storage::snapfile::snapshot_files(data_dir).map_err(|e| format!("cannot list snapshots: {e}"))?;
+    let stale: Vec<_> = files.into_iter().filter(|(z, _)| *z > zxid).collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    for (z, path) in &stale {
+        std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        tracing::warn!(
+            snapshot = %format!("0x{z:x}"),
+            zxid = %format!("0x{zxid:x}"),
+            "snapshot beyond the truncation point removed"
+        );
+    }
+    let dir = data_dir.join(rzk_storage::VERSION_DIR);
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_beyond_the_truncation_point_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let v2 = dir.path().join(rzk_storage::VERSION_DIR);
+        std::fs::create_dir_all(&v2).unwrap();
+        for name in ["snapshot.100000005", "snapshot.10000000a", "snapshot.10000000b.snappy", "log.100000001"]
+        {
+            std::fs::write(v2.join(name), b"x").unwrap();
+        }
+        remove_snapshots_after(dir.path(), 0x1_0000_000a).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&v2)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["log.100000001", "snapshot.100000005", "snapshot.10000000a"]);
     }
 }
