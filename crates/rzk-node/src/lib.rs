@@ -18,5 +18,6 @@ pub mod reads;
 pub mod sessions;
 
 pub use io::{ClientOut, ConnId, Input, LogAppend, PeerInput, PeerOut, Ready, StorageOp};
+pub use node::peer::{LeaderGauges, QuorumGauges};
 pub use node::{DIGEST_LOG_INTERVAL, Node, NodeConfig};
 pub use quorum::QuorumSetup;

@@ -30,7 +30,7 @@ use crate::sessions::SessionTracker;
 
 mod lead;
 mod learn;
-mod peer;
+pub mod peer;
 
 /// The settings the core needs (a slice of the validated zoo.cfg).
 #[derive(Debug, Clone)]

@@ -83,6 +83,8 @@ pub(crate) struct Peer {
     pub election_pending: bool,
     /// When the current role began (for `mntr` and logs).
     pub role_started_ms: i64,
+    /// (last, min, max) PROPOSAL payload sizes (`ProposalStats`), −1 before the first.
+    pub proposal_sizes: (i64, i64, i64),
 }
 
 impl Peer {
@@ -110,6 +112,7 @@ impl Peer {
             reloading: false,
             election_pending: true,
             role_started_ms: 0,
+            proposal_sizes: (-1, -1, -1),
             setup,
         }
     }

@@ -337,11 +337,76 @@ pub struct Extras {
     pub max_fds: i64,
 }
 
+/// The gauges of a quorum leader in `mntr` order (the standalone ones with `LeaderZooKeeperServer`
+/// and `QuorumZooKeeperServer`'s interleaved, as the metrics map orders them).
+const LEADER_GAUGES: [&str; 34] = [
+    "ephemerals_count",
+    "num_alive_connections",
+    "avg_latency",
+    "min_proposal_size",
+    "outstanding_requests",
+    "znode_count",
+    "global_sessions",
+    "non_mtls_remote_conn_count",
+    "last_client_response_size",
+    "packets_sent",
+    "packets_received",
+    "max_proposal_size",
+    "max_client_response_size",
+    "synced_followers",
+    "connection_drop_probability",
+    "watch_count",
+    "synced_non_voting_followers",
+    "synced_observers",
+    "auth_failed_count",
+    "min_latency",
+    "max_file_descriptor_count",
+    "approximate_data_size",
+    "open_file_descriptor_count",
+    "last_proposal_size",
+    "pending_syncs",
+    "leader_uptime",
+    "local_sessions",
+    "uptime",
+    "max_latency",
+    "outstanding_tls_handshake",
+    "learners",
+    "min_client_response_size",
+    "non_mtls_local_conn_count",
+    "quorum_size",
+];
+
+/// The standalone gauges, then `quorum_size`: a follower's or observer's gauges in `mntr` order.
+const LEARNER_EXTRA_GAUGES: [&str; 1] = ["quorum_size"];
+
 /// Every metric, in `mntr` order, named without the `zk_` prefix.
 pub fn collect(node: &Node, shell: &Shell, extras: Extras) -> Vec<(String, Value)> {
     let mut out = Vec::with_capacity(METRICS.len() * 5);
     let mut sets_done = false;
+    let quorum = node.quorum_gauges();
+    if let Some(q) = &quorum {
+        // version and server_state, then QuorumZooKeeperServer's peer_state, then the gauges.
+        out.push(("version".to_owned(), gauge("version", node, shell, extras)));
+        out.push(("server_state".to_owned(), gauge("server_state", node, shell, extras)));
+        out.push(("peer_state".to_owned(), Value::Text(q.peer_state.clone())));
+        let names: Vec<&str> = match &q.leader {
+            Some(_) => LEADER_GAUGES.to_vec(),
+            None => METRICS
+                .iter()
+                .filter(|(_, k)| *k == Gauge)
+                .map(|(n, _)| *n)
+                .chain(LEARNER_EXTRA_GAUGES)
+                .collect(),
+        };
+        for name in names {
+            let v = quorum_gauge(name, q).unwrap_or_else(|| gauge(name, node, shell, extras));
+            out.push((name.to_owned(), v));
+        }
+    }
     for (name, kind) in METRICS {
+        if quorum.is_some() && (kind == Info || kind == Gauge) {
+            continue;
+        }
         if kind != Info && kind != Gauge && !sets_done {
             quota_sets(node.tree(), &mut out);
             sets_done = true;
@@ -360,6 +425,27 @@ pub fn collect(node: &Node, shell: &Shell, extras: Extras) -> Vec<(String, Value
         }
     }
     out
+}
+
+/// A quorum-only gauge's value.
+fn quorum_gauge(name: &str, q: &rzk_node::QuorumGauges) -> Option<Value> {
+    let n = |v: usize| Some(Value::Long(v as i64));
+    if name == "quorum_size" {
+        return n(q.quorum_size);
+    }
+    let l = q.leader.as_ref()?;
+    match name {
+        "learners" => n(l.learners),
+        "synced_followers" => n(l.synced_followers),
+        "synced_non_voting_followers" => n(0),
+        "synced_observers" => n(l.synced_observers),
+        "pending_syncs" => n(l.pending_syncs),
+        "leader_uptime" => Some(Value::Long(l.uptime_ms)),
+        "last_proposal_size" => Some(Value::Long(l.proposal_sizes.0)),
+        "min_proposal_size" => Some(Value::Long(l.proposal_sizes.1)),
+        "max_proposal_size" => Some(Value::Long(l.proposal_sizes.2)),
+        _ => None,
+    }
 }
 
 fn gauge(name: &str, node: &Node, shell: &Shell, extras: Extras) -> Value {

@@ -257,6 +257,21 @@ impl Leader {
         self.handlers.values().filter(|h| h.forwarding && !h.observer).map(|h| h.sid).collect()
     }
 
+    /// Observers currently receiving INFORMs.
+    pub fn forwarding_observers(&self) -> usize {
+        self.handlers.values().filter(|h| h.forwarding && h.observer).count()
+    }
+
+    /// Learner connections (`getLearners().size()`), identified or not.
+    pub fn learner_connections(&self) -> usize {
+        self.handlers.len()
+    }
+
+    /// `sync`s waiting for proposals to commit (`getNumPendingSyncs`).
+    pub fn pending_syncs(&self) -> usize {
+        self.pending_syncs.values().map(Vec::len).sum()
+    }
+
     fn step_down(&mut self, reason: String) {
         if !self.stepped_down {
             self.stepped_down = true;

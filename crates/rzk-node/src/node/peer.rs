@@ -14,6 +14,27 @@ use crate::io::{PeerInput, PeerOut};
 use crate::quorum::Role;
 use crate::sessions::SessionTracker;
 
+/// `mntr`'s quorum figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumGauges {
+    /// `getDetailedPeerState`: "leading - broadcast", "following - broadcast", ...
+    pub peer_state: String,
+    /// Voting members.
+    pub quorum_size: usize,
+    pub leader: Option<LeaderGauges>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderGauges {
+    pub learners: usize,
+    pub synced_followers: usize,
+    pub synced_observers: usize,
+    pub pending_syncs: usize,
+    pub uptime_ms: i64,
+    /// (last, min, max) proposal sizes in bytes; −1 before the first.
+    pub proposal_sizes: (i64, i64, i64),
+}
+
 impl Node {
     pub(super) fn is_learner(&self) -> bool {
         self.peer.as_ref().is_some_and(|p| p.is_learner())
@@ -42,6 +63,35 @@ impl Node {
     /// Proposals the leader has in flight.
     pub fn pending_proposals(&self) -> usize {
         self.peer.as_ref().and_then(|p| p.leader()).map(|l| l.outstanding()).unwrap_or(0)
+    }
+
+    /// The figures `mntr` prints for a quorum member (`QuorumZooKeeperServer`,
+    /// `LeaderZooKeeperServer`).
+    pub fn quorum_gauges(&self) -> Option<QuorumGauges> {
+        let p = self.peer.as_ref()?;
+        let state = match p.state() {
+            ServerState::Leading => "leading",
+            ServerState::Following => "following",
+            ServerState::Observing => "observing",
+            ServerState::Looking => "looking",
+        };
+        let zab = if self.serving { "broadcast" } else { "election" };
+        let mut g = QuorumGauges {
+            peer_state: format!("{state} - {zab}"),
+            quorum_size: p.setup.qv.voters().len(),
+            leader: None,
+        };
+        if let Some(l) = p.leader() {
+            g.leader = Some(LeaderGauges {
+                learners: l.learner_connections(),
+                synced_followers: l.forwarding_followers().len(),
+                synced_observers: l.forwarding_observers(),
+                pending_syncs: l.pending_syncs(),
+                uptime_ms: self.elapsed_ms - p.role_started_ms,
+                proposal_sizes: p.proposal_sizes,
+            });
+        }
+        Some(g)
     }
 
     /// (acceptedEpoch, currentEpoch).
@@ -342,6 +392,9 @@ impl Node {
         if let Some(p) = self.peer.as_mut()
             && let Role::Leading(l) = &mut p.role
         {
+            let n = bytes.len() as i64;
+            let (_, min, max) = p.proposal_sizes;
+            p.proposal_sizes = (n, if min < 0 { n } else { min.min(n) }, max.max(n));
             l.propose(zxid, bytes);
             self.leader_out();
         }
