@@ -196,6 +196,31 @@ impl Ensemble {
     }
 }
 
+/// `mntr`'s metric names, without the per-learner and per-namespace summary sets (which depend on
+/// who is connected and what was written).
+fn mntr_keys(port: u16) -> Vec<String> {
+    let text = four_letter_word(port, "mntr", Duration::from_secs(5)).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|k| !k.contains("learner_handler_qp") && !k.ends_with("_per_namespace"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Records each member's `mntr` names under (mode, kind).
+fn record_mntr(
+    e: &Ensemble,
+    ids: &[i64],
+    seen: &mut std::collections::BTreeMap<(String, String), Vec<String>>,
+) {
+    for id in ids {
+        if let Some(mode) = e.mode(*id) {
+            let keys = mntr_keys(e.members[*id as usize - 1].ports.client);
+            seen.insert((mode, format!("{:?}", e.kind(*id))), keys);
+        }
+    }
+}
+
 /// `/zookeeper/config` is set by each member at start-up with its own clock (Java does the same):
 /// its mtime differs between members.
 fn normalize(mut nodes: Vec<walk::Seen>) -> Vec<walk::Seen> {
@@ -369,6 +394,8 @@ fn scenario(test: &str, kinds: &[Kind], first: &[i64], expect_leader: Kind) {
     assert_eq!(e.kind(leader), expect_leader, "leader {leader} is not of the expected kind");
     println!("{test}: leader is member {leader} ({:?})", e.kind(leader));
 
+    let mut mntr = std::collections::BTreeMap::new();
+    record_mntr(&e, &all, &mut mntr);
     assert_replicates(&rt, &e, &all, "a");
     let java = all.iter().copied().find(|i| e.kind(*i) == Kind::Java).expect("a java member");
     let rzk = all.iter().copied().find(|i| e.kind(*i) == Kind::Rzk).expect("an rzk member");
@@ -395,6 +422,29 @@ fn scenario(test: &str, kinds: &[Kind], first: &[i64], expect_leader: Kind) {
     );
     e.restart(leader);
     e.wait_formed(&all, FORM_TIMEOUT);
+    record_mntr(&e, &all, &mut mntr);
+    let mut compared = 0;
+    for mode in ["leader", "follower"] {
+        let java = mntr.get(&(mode.to_owned(), "Java".to_owned()));
+        let rzk = mntr.get(&(mode.to_owned(), "Rzk".to_owned()));
+        if let (Some(j), Some(r)) = (java, rzk) {
+            let only_rzk: Vec<&String> = r.iter().filter(|k| !j.contains(k)).collect();
+            let only_java: Vec<&String> = j.iter().filter(|k| !r.contains(k)).collect();
+            // The order is not compared: Java's depends on the history of its metrics map (gauges
+            // are unregistered and registered again at every role change).
+            assert!(
+                only_rzk.is_empty() && only_java.is_empty() && r.len() == j.len(),
+                "mntr names of an rzk {mode} differ from a Java {mode}'s: only rzk {only_rzk:?}, only Java \
+                 {only_java:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 1,
+        "no mode had both a Java and an rzk member: {:?}",
+        mntr.keys().collect::<Vec<_>>()
+    );
     std::thread::sleep(Duration::from_millis(500));
     let acked = load.stop(&rt);
     assert!(acked.len() > 200, "only {} writes acknowledged", acked.len());
