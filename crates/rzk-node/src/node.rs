@@ -31,6 +31,7 @@ use crate::sessions::SessionTracker;
 mod lead;
 mod learn;
 pub mod peer;
+mod readonly;
 
 /// The settings the core needs (a slice of the validated zoo.cfg).
 #[derive(Debug, Clone)]
@@ -54,6 +55,10 @@ pub struct NodeConfig {
     /// `Time.currentElapsedTime()` (milliseconds since boot, CLOCK_MONOTONIC) when the core
     /// starts: session ids are built from it as ZooKeeper's are. `None` uses the wall clock.
     pub boot_elapsed_ms: Option<i64>,
+    /// `readonlymode.enabled`: a quorum member without a leader serves read-only clients.
+    pub read_only_mode: bool,
+    /// `localSessionsEnabled` (used by read-only mode only).
+    pub local_sessions_enabled: bool,
 }
 
 impl Default for NodeConfig {
@@ -73,6 +78,8 @@ impl Default for NodeConfig {
             container_max_never_used_ms: 0,
             auth: AuthConfig { digest_enabled: true, ..Default::default() },
             boot_elapsed_ms: None,
+            read_only_mode: false,
+            local_sessions_enabled: false,
         }
     }
 }
@@ -198,6 +205,8 @@ pub struct Node {
     /// (zxid, digest) right after applying every txn whose zxid is a multiple of
     /// [`DIGEST_LOG_INTERVAL`] (`DataTree.logZxidDigest`), until the shell takes them.
     digests: Vec<(i64, i64)>,
+    /// Whether this member serves read-only clients now (see `node/readonly.rs`).
+    read_only: bool,
 }
 
 /// `DataTree.DIGEST_LOG_INTERVAL`: the tree digest is logged every this many zxids.
@@ -231,6 +240,7 @@ impl Node {
             durable: 0,
             forwarded: HashMap::new(),
             digests: Vec::new(),
+            read_only: false,
         }
         .with_log_marks()
     }
@@ -254,7 +264,9 @@ impl Node {
         // Sessions are tracked by the leader once it is established.
         node.sessions = SessionTracker::new(node.cfg.tick_time_ms, q.my_id, node.session_clock_ms());
         let last = node.tree.last_processed_zxid;
-        node.peer = Some(Box::new(Peer::new(q, last)));
+        let mut peer = Peer::new(q, last);
+        peer.looking_since_ms = elapsed_ms;
+        node.peer = Some(Box::new(peer));
         node.serving = false;
         node.init_config_node();
         node.maybe_start_election();
@@ -343,6 +355,11 @@ impl Node {
         self.wall_ms = wall_ms;
         if self.peer.is_some() {
             self.peer_tick();
+            self.maybe_enter_read_only();
+            if self.read_only {
+                self.expire_read_only_sessions();
+                return;
+            }
         }
         // Sessions expire, and containers are reaped, only where txns are prepared.
         if !self.serving || self.peer.as_ref().is_some_and(|p| !p.is_leader()) {
@@ -373,6 +390,10 @@ impl Node {
 
     fn connect(&mut self, conn: ConnId, req: ConnectRequest) {
         if !self.conns.contains_key(&conn) {
+            return;
+        }
+        if !self.serving && self.read_only {
+            self.connect_read_only(conn, req);
             return;
         }
         if !self.serving {
@@ -504,12 +525,15 @@ impl Node {
             return;
         };
         let ids = c.ids.clone();
-        if !self.serving {
+        if !self.serving && !self.read_only {
             self.out(conn, ClientOut::Close { reason: "ZooKeeperServer not running" });
             return;
         }
         self.sessions.touch_current(session, self.elapsed_ms);
         self.note_touch(session);
+        if self.read_only && self.read_only_refusal(conn, session, xid, &req).is_some() {
+            return;
+        }
         match req {
             Request::Auth(packet) => self.auth(conn, xid, packet),
             Request::Sasl(_) => {
@@ -562,6 +586,16 @@ impl Node {
             self.out(conn, ClientOut::Close { reason: "request before connect" });
             return;
         };
+        if !self.serving && !self.read_only {
+            self.out(conn, ClientOut::Close { reason: "ZooKeeperServer not running" });
+            return;
+        }
+        if self.read_only && is_write_op(opcode) {
+            let header =
+                ReplyHeader { xid, zxid: self.tree.last_processed_zxid, err: ErrorCode::NotReadOnly.code() };
+            self.out(conn, ClientOut::Reply { header, body: Response::Empty, op: "NA" });
+            return;
+        }
         self.sessions.touch_current(session, self.elapsed_ms);
         tracing::warn!(conn, op = op::name(opcode), "cannot deserialize request; answering MarshallingError");
         let err = ErrorCode::MarshallingError.code();

@@ -83,6 +83,8 @@ pub(crate) struct Peer {
     pub election_pending: bool,
     /// When the current role began (for `mntr` and logs).
     pub role_started_ms: i64,
+    /// When this member last started LOOKING (read-only mode starts after a grace period).
+    pub looking_since_ms: i64,
     /// (last, min, max) PROPOSAL payload sizes (`ProposalStats`), −1 before the first.
     pub proposal_sizes: (i64, i64, i64),
 }
@@ -113,6 +115,7 @@ impl Peer {
             election_pending: true,
             role_started_ms: 0,
             proposal_sizes: (-1, -1, -1),
+            looking_since_ms: 0,
             setup,
         }
     }

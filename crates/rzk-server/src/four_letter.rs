@@ -33,6 +33,9 @@ pub const SERVER_STATE: &str = "standalone";
 
 /// The mode `srvr`, `stat` and `mntr` report: standalone, or the quorum role.
 pub fn server_state(node: &Node) -> &'static str {
+    if node.read_only() {
+        return "read-only";
+    }
     node.quorum_state().map(|s| s.mode_name()).unwrap_or(SERVER_STATE)
 }
 
@@ -71,10 +74,10 @@ pub fn render(req: &FourLetterRequest, node: &Node, shell: &mut Shell) -> String
     }
     match &req.word {
         b"ruok" => "imok".to_owned(),
-        b"isro" => "rw".to_owned(),
+        b"isro" => if node.read_only() { "ro" } else { "rw" }.to_owned(),
         b"srvr" | b"stat" | b"mntr" | b"cons" | b"wchs" | b"wchc" | b"wchp" | b"dump" | b"crst" | b"srst"
         | b"hash"
-            if !node.serving() =>
+            if !node.serving() && !node.read_only() =>
         {
             NOT_SERVING.to_owned()
         }

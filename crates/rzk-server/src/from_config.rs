@@ -60,6 +60,8 @@ impl Settings {
             container_max_per_minute: c.container_max_per_minute as i64,
             container_max_never_used_ms: c.container_max_never_used_interval_ms,
             boot_elapsed_ms: None,
+            read_only_mode: c.read_only_mode_enabled,
+            local_sessions_enabled: c.local_sessions_enabled,
             auth: AuthConfig {
                 super_digest: c.super_digest.clone(),
                 skip_acl: c.skip_acl,

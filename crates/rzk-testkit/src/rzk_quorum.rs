@@ -23,6 +23,7 @@ pub struct RzkQuorumPeer {
     pub ports: QuorumPorts,
     pub cfg_path: PathBuf,
     bin: PathBuf,
+    defines: Vec<String>,
     process: Option<ServerProcess>,
     dir: TempDir,
     /// Log files of earlier runs (each start gets a new one).
@@ -40,6 +41,18 @@ impl RzkQuorumPeer {
         server_lines: &[String],
         extra_cfg_lines: &[&str],
     ) -> io::Result<RzkQuorumPeer> {
+        Self::start_with_defines(bin, id, ports, server_lines, extra_cfg_lines, &[])
+    }
+
+    /// [`start`](Self::start) with `-Dname=value` arguments (ZooKeeper's system properties).
+    pub fn start_with_defines(
+        bin: &Path,
+        id: i64,
+        ports: QuorumPorts,
+        server_lines: &[String],
+        extra_cfg_lines: &[&str],
+        defines: &[&str],
+    ) -> io::Result<RzkQuorumPeer> {
         let dir = tempfile::Builder::new().prefix(&format!("rzkquorum-{id}-")).tempdir()?;
         let data_dir = dir.path().join("data");
         std::fs::create_dir_all(&data_dir)?;
@@ -56,7 +69,9 @@ impl RzkQuorumPeer {
         }
         let cfg_path = dir.path().join("zoo.cfg");
         std::fs::write(&cfg_path, cfg)?;
-        let mut p = RzkQuorumPeer { id, ports, cfg_path, bin: bin.to_owned(), process: None, dir, runs: 0 };
+        let defines = defines.iter().map(|d| d.to_string()).collect();
+        let mut p =
+            RzkQuorumPeer { id, ports, cfg_path, bin: bin.to_owned(), defines, process: None, dir, runs: 0 };
         p.start_again()?;
         Ok(p)
     }
@@ -65,7 +80,7 @@ impl RzkQuorumPeer {
     pub fn start_again(&mut self) -> io::Result<()> {
         self.runs += 1;
         let mut cmd = Command::new(&self.bin);
-        cmd.arg("server").arg(&self.cfg_path);
+        cmd.arg("server").arg(&self.cfg_path).args(&self.defines);
         cmd.env("RUST_LOG", std::env::var("RZK_TEST_LOG").unwrap_or_else(|_| "info".into()));
         let log = self.dir.path().join(format!("server.{}.log", self.runs));
         let mut p = ServerProcess::spawn(&format!("rzkquorum-{}", self.id), cmd, self.ports.client, &log)?;

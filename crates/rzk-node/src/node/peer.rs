@@ -227,6 +227,7 @@ impl Node {
     }
 
     fn start_role(&mut self, v: Vote) {
+        self.leave_read_only();
         let now = self.elapsed_ms;
         let last = self.tree.last_processed_zxid;
         let tick = self.cfg.tick_time_ms;
@@ -295,10 +296,12 @@ impl Node {
             Role::Learning { .. } => self.ready.peer_out.push(PeerOut::DisconnectLeader),
             Role::Looking => {}
         }
+        let now = self.elapsed_ms;
         let Some(p) = self.peer.as_mut() else { return };
         p.reset_role_state();
         p.election.stop_following();
         p.election_pending = true;
+        p.looking_since_ms = now;
         self.serving = false;
         self.close_all_clients();
         self.fast_forward();
