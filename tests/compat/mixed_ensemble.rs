@@ -207,6 +207,13 @@ fn mntr_keys(port: u16) -> Vec<String> {
         .collect()
 }
 
+/// `conf` without the lines that differ between members by design (ports, directories, id).
+fn conf_shape(port: u16) -> Vec<String> {
+    let text = four_letter_word(port, "conf", Duration::from_secs(5)).unwrap_or_default();
+    let own = ["clientPort=", "dataDir", "dataLog", "serverId=", "electionPort=", "quorumPort="];
+    text.lines().filter(|l| !own.iter().any(|p| l.starts_with(p))).map(str::to_owned).collect()
+}
+
 /// Records each member's `mntr` names under (mode, kind).
 fn record_mntr(
     e: &Ensemble,
@@ -373,6 +380,14 @@ fn assert_session_moves(rt: &tokio::runtime::Runtime, e: &Ensemble, a: i64, b: i
     });
 }
 
+fn java_member(e: &Ensemble, ids: &[i64]) -> i64 {
+    ids.iter().copied().find(|i| e.kind(*i) == Kind::Java).expect("a java member")
+}
+
+fn rzk_member(e: &Ensemble, ids: &[i64]) -> i64 {
+    ids.iter().copied().find(|i| e.kind(*i) == Kind::Rzk).expect("an rzk member")
+}
+
 /// Runs the scenario on an ensemble whose members `first` start first (so the election among them
 /// picks the expected leader), then the others.
 fn scenario(test: &str, kinds: &[Kind], first: &[i64], expect_leader: Kind) {
@@ -396,6 +411,10 @@ fn scenario(test: &str, kinds: &[Kind], first: &[i64], expect_leader: Kind) {
 
     let mut mntr = std::collections::BTreeMap::new();
     record_mntr(&e, &all, &mut mntr);
+    let java_conf = conf_shape(e.members[java_member(&e, &all) as usize - 1].ports.client);
+    let rzk_conf = conf_shape(e.members[rzk_member(&e, &all) as usize - 1].ports.client);
+    assert!(java_conf.iter().any(|l| l.starts_with("membership")), "no membership in conf: {java_conf:?}");
+    assert_eq!(rzk_conf, java_conf, "conf of an rzk member differs from a Java member's");
     assert_replicates(&rt, &e, &all, "a");
     let java = all.iter().copied().find(|i| e.kind(*i) == Kind::Java).expect("a java member");
     let rzk = all.iter().copied().find(|i| e.kind(*i) == Kind::Rzk).expect("an rzk member");

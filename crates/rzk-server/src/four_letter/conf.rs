@@ -8,7 +8,7 @@ use crate::four_letter::HostFacts;
 use crate::settings::Settings;
 
 pub fn conf(s: &Settings, f: &HostFacts) -> String {
-    let lines: [(&str, String); 12] = [
+    let lines: [(&str, String); 11] = [
         ("clientPort", s.client_addr.port().to_string()),
         ("secureClientPort", s.secure_client_port.map_or(-1, i32::from).to_string()),
         ("dataDir", f.snap_dir.display().to_string()),
@@ -20,10 +20,29 @@ pub fn conf(s: &Settings, f: &HostFacts) -> String {
         ("minSessionTimeout", s.node.min_session_timeout_ms.to_string()),
         ("maxSessionTimeout", s.node.max_session_timeout_ms.to_string()),
         ("clientPortListenBacklog", s.listen_backlog.to_string()),
-        // ZooKeeperServer.getServerId() is 0 for a standalone server (its sessions still use 1).
-        ("serverId", "0".to_owned()),
     ];
-    lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    let mut out: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    match &s.quorum {
+        // ZooKeeperServer.getServerId() is 0 for a standalone server (its sessions still use 1).
+        None => out.push_str("serverId=0\n"),
+        // QuorumZooKeeperServer.dumpConf.
+        Some(q) => {
+            let me = q.qv.members.get(&q.my_id);
+            let observer = me.is_some_and(|m| m.observer);
+            out.push_str(&format!("serverId={}\n", q.my_id));
+            out.push_str(&format!("initLimit={}\nsyncLimit={}\nelectionAlg=3\n", q.init_limit, q.sync_limit));
+            out.push_str(&format!(
+                "electionPort={}\nquorumPort={}\npeerType={}\n",
+                me.map(|m| m.election_port).unwrap_or(0),
+                me.map(|m| m.quorum_port).unwrap_or(0),
+                if observer { 1 } else { 0 }
+            ));
+            // The configuration text ends without a newline, as `print(qv.toString())` leaves it.
+            out.push_str("membership: \n");
+            out.push_str(&q.qv.config_text());
+        }
+    }
+    out
 }
 
 pub fn dirs(f: &HostFacts) -> String {
