@@ -194,7 +194,11 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
         settings.max_client_cnxns,
         settings.max_cnxns,
     ));
-    tracing::info!(addr = %local_addr, "serving clients");
+    if settings.quorum.is_some() {
+        tracing::info!(addr = %local_addr, "client port open; clients are served once a leader is established");
+    } else {
+        tracing::info!(addr = %local_addr, "serving clients");
+    }
     Ok(ServerHandle { local_addr, admin_addr, metrics_addr, core_tx, done, _http: http })
 }
 
