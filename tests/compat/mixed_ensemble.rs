@@ -243,10 +243,13 @@ fn skip(test: &str) -> bool {
     RefQuorumPeer::skip(test).is_some()
 }
 
+/// The (path, data) pairs whose create was acknowledged, shared by the writers.
+type AckedWrites = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// Writers that create unique nodes through the whole ensemble, remembering what was acknowledged.
 struct Load {
     stop: Arc<AtomicBool>,
-    acked: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    acked: AckedWrites,
     last_ack: Arc<Mutex<Instant>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -358,7 +361,11 @@ fn assert_replicates(rt: &tokio::runtime::Runtime, e: &Ensemble, ids: &[i64], ta
 /// closing it there removes the ephemeral everywhere.
 fn assert_session_moves(rt: &tokio::runtime::Runtime, e: &Ensemble, a: i64, b: i64) {
     rt.block_on(async {
-        let first = Client::connect(&e.addr(a), Duration::from_secs(20)).await.expect("connect");
+        let first = Client::builder(&e.addr(a), Duration::from_secs(20))
+            .reconnect_delay_max(Duration::from_secs(30))
+            .connect()
+            .await
+            .expect("connect");
         let eph = format!("/eph-{a}-to-{b}");
         first.create(&eph, b"e", &open_acl_unsafe(), CreateMode::Ephemeral).await.expect("ephemeral");
         let (sid, pw) = (first.session_id(), first.session_password());
@@ -368,6 +375,23 @@ fn assert_session_moves(rt: &tokio::runtime::Runtime, e: &Ensemble, a: i64, b: i
             .await
             .unwrap_or_else(|err| panic!("session 0x{sid:x} does not move from {a} to {b}: {err}"));
         assert_eq!(moved.session_id(), sid);
+        // The first connection is still open, but the session now belongs to the other member: a
+        // write through the old one fails with SessionMoved at the leader, which ZooKeeper treats
+        // as a connection-level error: the old member closes the connection without a reply.
+        let stale =
+            first.create(&format!("{eph}-stale"), b"s", &open_acl_unsafe(), CreateMode::Persistent).await;
+        assert_eq!(
+            stale.err().and_then(|e| e.code()),
+            Some(rzk_client::ErrorCode::ConnectionLoss),
+            "a write through the session's old member"
+        );
+        // Gone before its reconnect pause ends, so the session stays on `b`.
+        drop(first);
+        moved.sync("/").await.expect("sync");
+        assert!(
+            moved.exists(&format!("{eph}-stale"), false).await.expect("exists").is_none(),
+            "the write through the old member was applied"
+        );
         moved.sync("/").await.expect("sync");
         let owner = moved.exists(&eph, false).await.expect("exists").expect("ephemeral kept").ephemeral_owner;
         assert_eq!(owner, sid);
@@ -376,7 +400,6 @@ fn assert_session_moves(rt: &tokio::runtime::Runtime, e: &Ensemble, a: i64, b: i
         other.sync("/").await.expect("sync");
         assert!(other.exists(&eph, false).await.expect("exists").is_none(), "ephemeral outlived its session");
         let _ = other.close().await;
-        drop(first);
     });
 }
 

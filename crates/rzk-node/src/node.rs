@@ -26,7 +26,7 @@ use crate::java_random::session_password;
 use crate::prep::Prep;
 use crate::quorum::{Peer, QuorumSetup};
 use crate::reads::{Reads, last_op};
-use crate::sessions::SessionTracker;
+use crate::sessions::{Owner, SessionTracker};
 
 mod lead;
 mod learn;
@@ -367,7 +367,7 @@ impl Node {
         }
         for id in self.sessions.poll_expired(self.elapsed_ms) {
             tracing::info!(session = %format!("0x{id:x}"), "expiring session");
-            self.submit_write(id, 0, Request::CloseSession, Vec::new(), Origin::Expiry);
+            self.submit_write(id, 0, Request::CloseSession, Vec::new(), Origin::Expiry, None);
         }
         if self.elapsed_ms >= self.next_container_check_ms {
             self.next_container_check_ms = self.elapsed_ms + self.cfg.container_check_interval_ms.max(1);
@@ -377,7 +377,7 @@ impl Node {
                 .take(max)
             {
                 let req = Request::DeleteContainer(DeleteRequest { path, version: -1 });
-                self.submit_write(0, 0, req, Vec::new(), Origin::Container);
+                self.submit_write(0, 0, req, Vec::new(), Origin::Container, None);
             }
         }
     }
@@ -416,6 +416,7 @@ impl Node {
         if req.session_id == 0 {
             let id = self.sessions.next_session_id();
             self.sessions.add(id, timeout, self.elapsed_ms);
+            self.sessions.set_owner(id, Owner::Local);
             self.attach(conn, id);
             let origin = Origin::NewSession { conn, timeout_ms: timeout, read_only };
             if self.is_learner() {
@@ -460,6 +461,7 @@ impl Node {
             self.out(conn, ClientOut::Close { reason: "invalid session" });
             return;
         }
+        self.sessions.set_owner(id, Owner::Local);
         self.attach(conn, id);
         if let Some(c) = self.conns.get_mut(&conn) {
             c.established = true;
@@ -558,7 +560,7 @@ impl Node {
                 if self.is_learner() {
                     self.forward_write(session, xid, &r, ids, origin);
                 } else {
-                    self.submit_write(session, xid, r, ids, origin);
+                    self.submit_write(session, xid, r, ids, origin, Some(Owner::Local));
                 }
             }
             r => {
@@ -670,7 +672,24 @@ impl Node {
     }
 
     /// Prep: turns a write into a txn (or an error txn) with the next zxid and sends it to the log.
-    fn submit_write(&mut self, session: i64, cxid: i32, req: Request, ids: Vec<Id>, origin: Origin) {
+    /// `owner` is where the request came in (`None` for the server's own: expiry, containers);
+    /// a session used through another server than its owner gets SessionMoved.
+    fn submit_write(
+        &mut self,
+        session: i64,
+        cxid: i32,
+        req: Request,
+        ids: Vec<Id>,
+        origin: Origin,
+        owner: Option<Owner>,
+    ) {
+        // closeSession is not checked: the expiry thread queues it without being the owner.
+        let moved = match owner {
+            Some(o) if !matches!(req, Request::CloseSession) => {
+                self.sessions.check_owner(session, o) == Err(ErrorCode::SessionMoved)
+            }
+            _ => false,
+        };
         let zxid = self.last_zxid + 1;
         let mut prep = Prep {
             tree: &self.tree,
@@ -686,7 +705,8 @@ impl Node {
             zxid,
             time: self.wall_ms,
         };
-        let (ty, body, ok) = match prep.write(&req) {
+        let result = if moved { Err(ErrorCode::SessionMoved) } else { prep.write(&req) };
+        let (ty, body, ok) = match result {
             Ok((ty, body)) => (ty, body, true),
             Err(e) => {
                 if e.code() < ErrorCode::ApiError.code() {
@@ -836,6 +856,11 @@ impl Node {
                     // fails to serialize it and drops the connection; the client sees a close.
                     self.detach(conn);
                     self.out(conn, ClientOut::Close { reason: "check outside multi" });
+                } else if self.conns.contains_key(&conn) && rc.err == ErrorCode::SessionMoved.code() {
+                    // SessionMoved is a connection-level error: ZooKeeper closes the connection
+                    // without a reply, so the client reconnects and finds where its session is.
+                    self.detach(conn);
+                    self.out(conn, ClientOut::Close { reason: "session moved to another server" });
                 } else if self.conns.contains_key(&conn) {
                     let (err, body) = reply_for(&rc);
                     let header = ReplyHeader { xid, zxid, err };

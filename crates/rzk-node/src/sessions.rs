@@ -18,6 +18,16 @@ pub struct Session {
     pub closing: bool,
     /// The connection the session is attached to, if any.
     pub conn: Option<ConnId>,
+    /// Which server the session's requests come through (`SessionImpl.owner`), set by the first
+    /// request, a createSession or a revalidation; a request through another gets SessionMoved.
+    pub owner: Option<Owner>,
+}
+
+/// Where a request entered the ensemble: a client of this server, or a learner's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Local,
+    Learner(u64),
 }
 
 #[derive(Debug)]
@@ -76,7 +86,7 @@ impl SessionTracker {
     pub fn add(&mut self, id: i64, timeout_ms: i32, now_ms: i64) {
         self.sessions
             .entry(id)
-            .or_insert(Session { id, timeout_ms, expires_at_ms: 0, closing: false, conn: None })
+            .or_insert(Session { id, timeout_ms, expires_at_ms: 0, closing: false, conn: None, owner: None })
             .timeout_ms = timeout_ms;
         let at = self.round_up(now_ms + timeout_ms as i64);
         self.schedule(id, at);
@@ -131,6 +141,28 @@ impl SessionTracker {
             None => Err(ErrorCode::UnknownSession),
             Some(s) if s.closing => Err(ErrorCode::SessionExpired),
             Some(_) => Ok(()),
+        }
+    }
+
+    /// `checkSession(id, owner)`: [`check`](Self::check), then the owner is taken by the first
+    /// request and must match afterwards.
+    pub fn check_owner(&mut self, id: i64, owner: Owner) -> Result<(), ErrorCode> {
+        self.check(id)?;
+        let Some(s) = self.sessions.get_mut(&id) else { return Err(ErrorCode::UnknownSession) };
+        match s.owner {
+            None => {
+                s.owner = Some(owner);
+                Ok(())
+            }
+            Some(o) if o == owner => Ok(()),
+            Some(_) => Err(ErrorCode::SessionMoved),
+        }
+    }
+
+    /// `setOwner`: the session now comes through `owner` (createSession, reconnects).
+    pub fn set_owner(&mut self, id: i64, owner: Owner) {
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.owner = Some(owner);
         }
     }
 

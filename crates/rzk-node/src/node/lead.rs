@@ -15,6 +15,7 @@ use rzk_zab::packet::{self, make_zxid};
 use super::{Node, Origin};
 use crate::io::{PeerOut, StorageOp};
 use crate::quorum::Role;
+use crate::sessions::Owner;
 
 impl Node {
     /// Carries out what the leader asked for, until it has nothing more to say.
@@ -78,6 +79,9 @@ impl Node {
             }
             LeaderOut::Revalidate { from, session, timeout } => {
                 let valid = self.sessions.touch(session, timeout, now);
+                if valid {
+                    self.sessions.set_owner(session, Owner::Learner(from));
+                }
                 tracing::info!(session = %format!("0x{session:x}"), valid, "revalidating a session for a learner");
                 if let Some(p) = self.peer.as_mut()
                     && let Role::Leading(l) = &mut p.role
@@ -103,7 +107,7 @@ impl Node {
     /// A request a learner forwarded: prepared here exactly as a local one would be.
     fn learner_request(
         &mut self,
-        _from: LearnerId,
+        from: LearnerId,
         session: i64,
         cxid: i32,
         opcode: i32,
@@ -121,6 +125,7 @@ impl Node {
                     0
                 };
                 self.sessions.add(session, timeout, self.elapsed_ms);
+                self.sessions.set_owner(session, Owner::Learner(from));
                 let txn = TxnBody::CreateSession(CreateSessionTxn { time_out: timeout });
                 self.submit_txn(session, cxid, op::CREATE_SESSION, txn, Origin::Remote);
             }
@@ -129,7 +134,14 @@ impl Node {
                 match Request::decode(opcode, &mut r) {
                     Ok(req) if req.is_write() => {
                         self.sessions.touch_current(session, self.elapsed_ms);
-                        self.submit_write(session, cxid, req, authinfo, Origin::Remote);
+                        self.submit_write(
+                            session,
+                            cxid,
+                            req,
+                            authinfo,
+                            Origin::Remote,
+                            Some(Owner::Learner(from)),
+                        );
                     }
                     Ok(req) => {
                         tracing::warn!(op = op::name(req.op()), "a learner forwarded a read; ignoring it")
