@@ -4,6 +4,7 @@
 #   - the reference Apache ZooKeeper 3.8 and zkCli: Debian's `zookeeper`, and the servlet API its
 #     AdminServer (Jetty) needs: `libservlet-api-java`;
 #   - the C client: `zookeeper-bin` (cli_mt), `libzookeeper-mt-dev` and gcc (to build c_multi.c);
+#   - `ip` (iproute2), for the ensemble partition test's network namespaces;
 #   - kazoo: a Python venv in .venv (or $RZK_VENV) with kazoo==2.11.0; the kazoo test finds it
 #     through RZK_KAZOO_PYTHON. The same venv gets prometheus-client==0.26.0, whose text parser the
 #     Prometheus endpoint test uses.
@@ -33,6 +34,7 @@ need=()
 [ -x /usr/lib/zookeeper/bin/cli_mt ] || [ -x /usr/bin/cli_mt ] || need+=(zookeeper-bin)
 [ -e /usr/include/zookeeper/zookeeper.h ] || need+=(libzookeeper-mt-dev)
 command -v cc >/dev/null || need+=(gcc)
+command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need[*]}"
   apt_install "${need[@]}"

@@ -359,7 +359,18 @@ impl Core {
                 extended_types: s.node.extended_types,
             };
             for op in ready.storage {
-                q.storage_op(op, &mut self.node, &ctx)?;
+                if matches!(op, rzk_node::StorageOp::TruncateLog { .. }) {
+                    // No snapshot taken across the cut survives it (see `SnapshotGate`).
+                    let (dropped, gate) = self.snapshotter.cut();
+                    if let Some(zxid) = dropped {
+                        self.snapshot_waiters.written(&s.data_dir, s.storage.compression, zxid, false);
+                    }
+                    let mut generation = gate.hold();
+                    *generation += 1;
+                    q.storage_op(op, &mut self.node, &ctx)?;
+                } else {
+                    q.storage_op(op, &mut self.node, &ctx)?;
+                }
             }
         }
         if !ready.log.is_empty() {

@@ -23,7 +23,7 @@ use crate::quorum::setup::{QuorumSettings, load_epochs};
 use crate::quorum::shell::QuorumShell;
 use crate::restore::restore;
 use crate::settings::Settings;
-use crate::snapshotter::{Snapshotter, snapshot_now, spawn_writer};
+use crate::snapshotter::{SnapshotGate, Snapshotter, snapshot_now, spawn_writer};
 
 /// Messages waiting for the core before senders have to wait.
 pub const CORE_INBOX_MSGS_MAX: usize = 10_000;
@@ -124,9 +124,10 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     let (log_tx, log_rx) = std::sync::mpsc::channel();
     log_thread::spawn(log, log_rx, core_tx.clone(), settings.fsync_warning_ms)?;
     let (snap_tx, snap_rx) = std::sync::mpsc::channel();
-    spawn_writer(settings.data_dir.clone(), st.compression, snap_rx, core_tx.clone())?;
+    let gate = SnapshotGate::default();
+    spawn_writer(settings.data_dir.clone(), st.compression, gate.clone(), snap_rx, core_tx.clone())?;
     let seed = wall_ms() as u64 ^ ((std::process::id() as u64) << 32);
-    let snapshotter = Snapshotter::new(st.clone(), snap_tx, seed);
+    let snapshotter = Snapshotter::new(st.clone(), snap_tx, gate, seed);
     // Session ids come from the time since boot, as Java's `Time.currentElapsedTime()`.
     if settings.node.boot_elapsed_ms.is_none() {
         settings.node.boot_elapsed_ms = boot_elapsed_ms();

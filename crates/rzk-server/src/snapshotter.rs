@@ -4,9 +4,15 @@
 //! batch of work ([`Snapshotter::step`]), so writes never wait behind a whole-tree copy, and a
 //! writer thread compresses, writes and fsyncs the finished stream. Only one snapshot runs at a
 //! time ("too busy to snap, skipping" otherwise, as in ZooKeeper).
+//!
+//! A quorum member that cuts its log (TRUNC, or before a SNAP) must not keep a snapshot that was
+//! being taken across the cut: it may hold the txns just cut off, and at the next start it would
+//! bring them back. [`SnapshotGate`] orders the two: the cut bumps the gate's generation while
+//! holding it, a running walk is dropped, and the writer writes a snapshot only while holding the
+//! gate at the generation the snapshot started in.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Instant;
 
 use rzk_storage::snapfile::{Compression, snapshot_name, write_snapshot_parts};
@@ -24,11 +30,26 @@ pub const NODES_PER_STEP: usize = 4_096;
 pub struct SnapshotWrite {
     pub image: SnapshotImage,
     pub started: Instant,
+    /// The gate's generation when the walk started.
+    pub generation: u64,
+}
+
+/// The generation of the data on disk that snapshots are taken of; a log cut starts a new one.
+#[derive(Clone, Default)]
+pub struct SnapshotGate(Arc<Mutex<u64>>);
+
+impl SnapshotGate {
+    /// Holds the gate: no snapshot file is written meanwhile.
+    pub fn hold(&self) -> MutexGuard<'_, u64> {
+        // A writer that panicked while holding it left nothing half-done that the count guards.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 pub struct Snapshotter {
     settings: StorageSettings,
     job: Option<(SnapshotJob, Instant)>,
+    gate: SnapshotGate,
     /// A finished snapshot is being written.
     writing: bool,
     txns_since: u64,
@@ -40,10 +61,16 @@ pub struct Snapshotter {
 }
 
 impl Snapshotter {
-    pub fn new(settings: StorageSettings, writer: mpsc::Sender<SnapshotWrite>, seed: u64) -> Snapshotter {
+    pub fn new(
+        settings: StorageSettings,
+        writer: mpsc::Sender<SnapshotWrite>,
+        gate: SnapshotGate,
+        seed: u64,
+    ) -> Snapshotter {
         let mut s = Snapshotter {
             settings,
             job: None,
+            gate,
             writing: false,
             txns_since: 0,
             bytes_since: 0,
@@ -114,7 +141,8 @@ impl Snapshotter {
         let Some((job, started)) = self.job.take() else { return };
         let image = job.finish(tree);
         self.writing = true;
-        if self.writer.send(SnapshotWrite { image, started }).is_err() {
+        let generation = *self.gate.hold();
+        if self.writer.send(SnapshotWrite { image, started, generation }).is_err() {
             self.writing = false;
         }
     }
@@ -123,21 +151,45 @@ impl Snapshotter {
     pub fn written(&mut self) {
         self.writing = false;
     }
+
+    /// The log is about to be cut: a running walk is dropped (its zxid is returned), and the
+    /// returned guard, held until the cut and the removal of later snapshots are done, has
+    /// started a new generation, so a snapshot already with the writer is not written.
+    pub fn cut(&mut self) -> (Option<i64>, SnapshotGate) {
+        let dropped = self.job.take().map(|(job, _)| {
+            tracing::warn!(zxid = %format!("0x{:x}", job.zxid), "abandoning the snapshot being taken: the log is cut");
+            job.zxid
+        });
+        (dropped, self.gate.clone())
+    }
 }
 
 /// The thread that writes finished snapshots: compression, file, fsync of file and directory.
 pub fn spawn_writer(
     data_dir: PathBuf,
     compression: Compression,
+    gate: SnapshotGate,
     rx: mpsc::Receiver<SnapshotWrite>,
     core: tmpsc::Sender<CoreMsg>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
         while let Ok(w) = rx.recv() {
             let zxid = w.image.zxid;
+            let held = gate.hold();
+            if *held != w.generation {
+                drop(held);
+                tracing::warn!(zxid = %format!("0x{zxid:x}"), "snapshot abandoned: the log was cut while it was taken");
+                let ms = w.started.elapsed().as_millis() as u64;
+                if core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok: false }).is_err() {
+                    return;
+                }
+                continue;
+            }
             let tail = w.image.tail();
             let parts: [&[u8]; 3] = [&w.image.head, &w.image.nodes, &tail];
-            let ok = match write_snapshot_parts(&data_dir, zxid, &parts, compression) {
+            let written = write_snapshot_parts(&data_dir, zxid, &parts, compression);
+            drop(held);
+            let ok = match written {
                 Ok(path) => {
                     tracing::info!(file = %path.display(), ms = w.started.elapsed().as_millis() as u64, "snapshot written");
                     true
