@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+mod logging;
 mod server_cmd;
 
 const USAGE: &str = "\

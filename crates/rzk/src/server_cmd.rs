@@ -1,15 +1,12 @@
 //! `rzk server`: loads the configuration (the seeds' `QuorumPeerMain.initializeAndRun`: parse
-//! zoo.cfg, then decide standalone or quorum), sets up logging, and runs until stopped.
+//! zoo.cfg, then decide standalone or quorum), sets up logging (`logging`: after the
+//! configuration, whose system properties name the log file), and runs until stopped.
 
 use std::path::PathBuf;
 
 use rzk_server::Settings;
 
 pub fn run(args: Vec<String>) -> i32 {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-
     if args.iter().any(|a| a == "--print-default-config") {
         print!("{}", rzk_config::EMBEDDED_DEFAULT_CONFIG);
         return 0;
@@ -27,11 +24,14 @@ pub fn run(args: Vec<String>) -> i32 {
     let loaded = match loaded {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!("invalid configuration: {e}");
             eprintln!("rzk: invalid configuration: {e}");
             return 2;
         }
     };
+    if let Err(e) = crate::logging::init(&loaded.config.system_props) {
+        eprintln!("rzk: {e}");
+        return 2;
+    }
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
