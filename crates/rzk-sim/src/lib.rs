@@ -4,8 +4,10 @@
 //! Zab inside); the simulator replaces the shell: an in-memory disk per server ([`store`]), a
 //! seeded network ([`world`]) that delays, drops, duplicates and reorders election messages and
 //! breaks learner connections, crashes that lose unsynced log appends, partitions (one-way and
-//! both ways), clock drift, and clients ([`client`]). [`check`] holds the invariants checked
-//! after every tick and at the end. A seed replays a run exactly.
+//! both ways), clock drift, and clients ([`client`]) that write, read, create ephemerals and
+//! close or abandon sessions. [`check`] holds the invariants checked after every tick, the
+//! history checker (linearizable writes, sequentially consistent reads per session) and the
+//! checks at the end. A seed replays a run exactly.
 
 pub mod check;
 pub mod client;

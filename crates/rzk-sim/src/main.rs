@@ -50,10 +50,15 @@ fn main() -> ExitCode {
         let t = std::time::Instant::now();
         match w.run() {
             Ok(()) => println!(
-                "seed {s}: ok ({} servers, {} leader epochs, {} acked writes, {} reads, {:.2}s)",
+                "seed {s}: ok ({} servers, {} leader epochs, {} acked writes ({} ephemeral, {} session \
+                 closes), {} sessions ended, {} live at the end, {} reads, {:.2}s)",
                 w.servers.len(),
                 w.checker.epochs(),
                 w.checker.acked_writes(),
+                w.checker.acked_ephemerals_and_closes().0,
+                w.checker.acked_ephemerals_and_closes().1,
+                w.clients.ended().len(),
+                w.clients.live().len(),
                 w.checker.reads,
                 t.elapsed().as_secs_f64()
             ),

@@ -8,20 +8,38 @@ use rzk_tree::DataTree;
 
 #[derive(Debug, Clone, Default)]
 pub struct MemStore {
+    /// The durable log; appends go through [`MemStore::append_durable`], which checks their order.
     pub log: Vec<(i64, Bytes)>,
     /// Appended, not yet durable: (zxid, bytes), synced at `sync_at`.
     pub unsynced: Vec<(i64, Bytes)>,
     pub snapshot: Option<(i64, DataTree)>,
     pub accepted_epoch: Option<i64>,
     pub current_epoch: Option<i64>,
+    /// The first durable append that did not follow its predecessor's zxid: (previous, appended).
+    pub disorder: Option<(i64, i64)>,
 }
 
 impl MemStore {
     /// Makes everything appended durable; returns the last zxid synced.
     pub fn sync(&mut self) -> Option<i64> {
         let last = self.unsynced.last().map(|(z, _)| *z);
-        self.log.append(&mut self.unsynced);
+        let unsynced = std::mem::take(&mut self.unsynced);
+        self.append_durable(unsynced);
         last
+    }
+
+    /// Appends to the durable log, noting the first zxid out of order (checking as entries
+    /// arrive keeps the per-step check O(1); truncation keeps a prefix, so order survives it).
+    pub fn append_durable(&mut self, entries: impl IntoIterator<Item = (i64, Bytes)>) {
+        for (zxid, bytes) in entries {
+            if let Some(&(prev, _)) = self.log.last()
+                && prev >= zxid
+                && self.disorder.is_none()
+            {
+                self.disorder = Some((prev, zxid));
+            }
+            self.log.push((zxid, bytes));
+        }
     }
 
     pub fn crash(&mut self) {
@@ -56,10 +74,5 @@ impl MemStore {
             recent.drain(..recent.len() - 500);
         }
         (tree, recent)
-    }
-
-    /// Whether the log's zxids strictly increase.
-    pub fn log_is_ordered(&self) -> bool {
-        self.log.windows(2).all(|w| w[0].0 < w[1].0)
     }
 }

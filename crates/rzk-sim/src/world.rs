@@ -243,7 +243,7 @@ impl World {
         for id in ids {
             self.break_conn(id);
         }
-        self.clients.server_died(i);
+        self.clients.server_died(i, self.now);
     }
 
     fn link_ok(&self, a: usize, b: usize) -> bool {
@@ -514,7 +514,7 @@ impl World {
                 if synced.is_empty() {
                     return;
                 }
-                s.store.log.extend(synced);
+                s.store.append_durable(synced);
                 self.step(server, Input::Persisted { through });
             }
             Event::Restart { server } => {
@@ -647,6 +647,6 @@ impl World {
             let next_event = self.events.first_key_value().map(|(k, _)| k.0).unwrap_or(i64::MAX);
             self.now = next_event.min(next_tick).max(self.now + 1);
         }
-        self.checker.check_end(&self.servers, &self.clients)
+        self.checker.check_end(&self.servers, &self.clients, self.now)
     }
 }

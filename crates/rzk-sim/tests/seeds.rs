@@ -3,7 +3,9 @@
 //! duplication and reordering, slow fsyncs and clock drift, checked step by step and at the end.
 //! Longer swarms: `cargo run --release -p rzk-sim -- --seeds 10000`.
 
-/// Seeds that once found bugs, kept forever (each also a regression test).
+/// Seeds that once found bugs, kept forever (each also a regression test). A seed names a run
+/// only for the simulator it was found with: since clients also create ephemerals, close
+/// sessions and ping, these no longer replay the runs that found the bugs.
 const REGRESSIONS: &[u64] = &[
     // A follower wrote currentEpoch before the txns it was synced with were durable, lost them
     // in a power failure, then won an election with its newer epoch: an acknowledged write
