@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rzk_proto::ServerId;
 
+use crate::client_sasl::{ClientSaslConfig, read_client_sasl};
 use crate::config::{Config, MAX_EXTENDED_SERVER_ID, MIN_SNAP_RETAIN_COUNT};
 use crate::error::{ConfigError, ConfigWarning, Origin, WarningKind};
 use crate::files::ConfigFiles;
@@ -98,6 +99,8 @@ pub fn parse_config(
     }
 
     let r = resolve(&sysprops, distributed, &mut warnings)?;
+    let client_sasl =
+        read_client_sasl(&sysprops, &r.auth_providers, r.digest_auth_enabled, files, &mut warnings)?;
     if distributed && r.extended_types_enabled && server_id.is_some_and(|id| id.0 > MAX_EXTENDED_SERVER_ID) {
         let message = format!(
             "extendedTypesEnabled is true but Server ID is too large. Cannot be larger than {MAX_EXTENDED_SERVER_ID}"
@@ -118,6 +121,7 @@ pub fn parse_config(
         server_id,
         peer_type,
         sysprops,
+        client_sasl,
     };
     let config = assemble(path, bytes, s, r, derived);
     Ok(Loaded { config, warnings })
@@ -138,6 +142,7 @@ struct Derived {
     server_id: Option<ServerId>,
     peer_type: LearnerType,
     sysprops: SystemProps,
+    client_sasl: ClientSaslConfig,
 }
 
 /// Puts the pieces into one `Config`.
@@ -189,6 +194,7 @@ fn assemble(path: &Path, bytes: &[u8], s: StaticSettings, r: Resolved, d: Derive
         skip_acl: r.skip_acl,
         enable_eager_acl_check: r.enable_eager_acl_check,
         auth_providers: r.auth_providers,
+        client_sasl: d.client_sasl,
         server_id: d.server_id,
         quorum: d.quorum,
         standalone_enabled: s.standalone_enabled.value,

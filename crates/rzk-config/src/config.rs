@@ -131,6 +131,9 @@ pub struct Config {
     pub enable_eager_acl_check: bool,
     /// `authProvider.<name>` → Java class name, by name.
     pub auth_providers: BTreeMap<String, String>,
+    /// Client SASL (the JAAS `Server` section's DIGEST-MD5 users, super users) and enforced
+    /// authentication (`sessionRequireClientSASLAuth`, `enforce.auth.*`).
+    pub client_sasl: crate::client_sasl::ClientSaslConfig,
 
     // --- Quorum ---
     /// From `dataDir/myid`; `None` when there is none (fine in standalone mode).

@@ -82,6 +82,7 @@ const SYSTEM_PROPERTY_KEYS: &[&str] = &[
     "audit.enable",
     "audit.impl.class",
     "bitHashCacheSize",
+    "client.certReload",
     "client.portUnification",
     "client.secure",
     "clientCnxnSocket",

@@ -30,11 +30,13 @@
 //! - Only ASCII digits count as digits; a `\uXXXX` escape that leaves a lone surrogate becomes U+FFFD.
 
 mod build;
+mod client_sasl;
 mod config;
 mod embedded;
 mod error;
 mod files;
 mod four_letter_words;
+pub mod jaas;
 pub mod java;
 mod jvmflags;
 mod keys;
@@ -49,6 +51,10 @@ mod sysprops;
 mod zoo_cfg;
 
 pub use build::{Loaded, parse_config};
+pub use client_sasl::{
+    ClientSaslConfig, DEFAULT_SERVER_SECTION, DIGEST_LOGIN_MODULE, JAAS_CONFIG_PROPERTY,
+    SERVER_SECTION_PROPERTY,
+};
 pub use config::{
     AdminServerConfig, Config, DEFAULT_JUTE_MAXBUFFER_BYTES, DEFAULT_TICK_TIME_MS, JvmPauseMonitorConfig,
     MAX_EXTENDED_SERVER_ID, MIN_SNAP_RETAIN_COUNT, MetricsProviderConfig, MultiAddressConfig,

@@ -1,11 +1,14 @@
 //! Authentication and ACLs: the `digest` and `ip` providers, the `world`, `auth` and `super`
 //! special ids, `checkACL`, `fixupACL` and whoAmI's user names, as ZooKeeper's
 //! `ProviderRegistry`, `DigestAuthenticationProvider`, `IPAuthenticationProvider`,
-//! `PrepRequestProcessor.fixupACL` and `ZooKeeperServer.checkACL` define them.
+//! `PrepRequestProcessor.fixupACL` and `ZooKeeperServer.checkACL` define them; and the ACL side
+//! of `SASLAuthenticationProvider` (the SASL exchange itself is in `sasl`).
 
 use base64::Engine;
 use rzk_proto::{Acl, ClientInfo, ErrorCode, Id};
 use sha1::{Digest, Sha1};
+
+use crate::sasl::SaslConfig;
 
 /// What the server knows about authentication, from its configuration.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +19,35 @@ pub struct AuthConfig {
     pub skip_acl: bool,
     /// `zookeeper.DigestAuthenticationProvider.enabled` (true by default).
     pub digest_enabled: bool,
+    /// `authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider`: the `sasl`
+    /// scheme is known to ACLs.
+    pub sasl_provider: bool,
+    /// `zookeeper.letAnySaslUserDoX`: a `sasl` ACL id that every SASL user matches.
+    pub sasl_any_user_acl: Option<String>,
+    /// Client SASL: the JAAS users, super users, nonce key (see `sasl`).
+    pub sasl: SaslConfig,
+    /// `AuthenticationHelper`: a connection must hold an id of one of these schemes before any
+    /// request but auth and sasl (`enforce.auth.enabled` with `enforce.auth.schemes`, or
+    /// `sessionRequireClientSASLAuth`, which means `sasl`). Empty: nothing is enforced.
+    pub enforce_schemes: Vec<String>,
+    /// Whether the `x509` provider is registered (`authProvider.x509`, which a secure client
+    /// port or client port unification registers); see [`crate::x509`].
+    pub x509_enabled: bool,
+    /// `zookeeper.X509AuthenticationProvider.superUser`: the certificate DN that matches every
+    /// x509 ACL (its connections also get the `super` id from the shell).
+    pub x509_super_user: Option<String>,
+}
+
+impl AuthConfig {
+    /// `AuthenticationHelper.isSaslAuthRequired`.
+    pub fn sasl_required(&self) -> bool {
+        self.enforce_schemes.iter().any(|s| s == "sasl")
+    }
+
+    /// `AuthenticationHelper.isCnxnAuthenticated`: whether `ids` satisfy the enforced schemes.
+    pub fn enforced_auth_ok(&self, ids: &[Id]) -> bool {
+        self.enforce_schemes.is_empty() || ids.iter().any(|i| self.enforce_schemes.contains(&i.scheme))
+    }
 }
 
 /// `DigestAuthenticationProvider.generateDigest("user:password")` = `user:base64(sha1(...))`.
@@ -38,15 +70,27 @@ fn java_split(s: &str, sep: char) -> Vec<&str> {
 }
 
 fn provider_exists(cfg: &AuthConfig, scheme: &str) -> bool {
-    scheme == "ip" || (scheme == "digest" && cfg.digest_enabled)
+    (scheme == "sasl" && cfg.sasl_provider)
+        || scheme == "ip"
+        || (scheme == "digest" && cfg.digest_enabled)
+        || (scheme == "x509" && cfg.x509_enabled)
 }
 
 fn is_valid_id(scheme: &str, id: &str) -> bool {
     match scheme {
         "digest" => java_split(id, ':').len() == 2,
         "ip" => parse_ip_acl(id).is_some(),
+        "sasl" => is_kerberos_name(id),
+        "x509" => crate::x509::is_valid_dn(id),
         _ => false,
     }
+}
+
+/// `SASLAuthenticationProvider.isValid`: `new KerberosName(id)` does not throw, i.e. the id
+/// matches `([^/@]*)(/([^/@]*))?@([^/@]*)` or has no `@` at all.
+fn is_kerberos_name(id: &str) -> bool {
+    let Some((principal, realm)) = id.split_once('@') else { return true };
+    !realm.contains(['@', '/']) && principal.split('/').count() <= 2
 }
 
 /// An `ip` ACL expression: `a.b.c.d` or `a.b.c.d/bits` (IPv4 only, as ZooKeeper 3.8).
@@ -130,6 +174,13 @@ pub fn check_acl(cfg: &AuthConfig, acl: &[Acl], perm: i32, ids: &[Id]) -> Result
         }
         let matched = ids.iter().filter(|i| i.scheme == a.id.scheme).any(|i| match a.id.scheme.as_str() {
             "ip" => ip_matches(&i.id, &a.id.id),
+            // SASLAuthenticationProvider.matches: a SASL user called `super` matches any id.
+            "sasl" => {
+                i.id == "super"
+                    || i.id == a.id.id
+                    || cfg.sasl_any_user_acl.as_deref() == Some(a.id.id.as_str())
+            }
+            "x509" => crate::x509::matches(cfg.x509_super_user.as_deref(), &i.id, &a.id.id),
             _ => i.id == a.id.id,
         });
         if matched {
@@ -159,7 +210,16 @@ pub fn fixup_acl(cfg: &AuthConfig, ids: &[Id], acls: &[Acl]) -> Result<Vec<Acl>,
             // Only ids of providers that authenticate (digest; not ip) stand in for `auth`.
             let mut valid = false;
             for cid in ids {
-                if cid.scheme == "digest" && cfg.digest_enabled {
+                // sasl is an authenticating provider (`isAuthenticated` is true).
+                if cid.scheme == "sasl" && cfg.sasl_provider {
+                    valid = true;
+                    out.push(Acl { perms: a.perms, id: cid.clone() });
+                    continue;
+                }
+                // x509 is an authenticating provider too (`isAuthenticated` is true).
+                if (cid.scheme == "digest" && cfg.digest_enabled)
+                    || (cid.scheme == "x509" && cfg.x509_enabled)
+                {
                     valid = true;
                     out.push(Acl { perms: a.perms, id: cid.clone() });
                 }
@@ -183,7 +243,7 @@ pub fn client_infos(ids: &[Id]) -> Vec<ClientInfo> {
         .map(|i| {
             let user = match i.scheme.as_str() {
                 "digest" => i.id.split(':').next().unwrap_or("").to_owned(),
-                "ip" => i.id.clone(),
+                "ip" | "x509" | "sasl" => i.id.clone(),
                 _ => String::new(),
             };
             ClientInfo { auth_scheme: i.scheme.clone(), user }
@@ -251,5 +311,36 @@ mod tests {
             check_acl(&cfg(), &acl, perms::WRITE, &[Id::new("digest", "a:b")]),
             Err(ErrorCode::NoAuth)
         );
+    }
+
+    #[test]
+    fn sasl_ids_as_sasl_authentication_provider() {
+        let sasl = AuthConfig { sasl_provider: true, sasl_any_user_acl: Some("anyone-sasl".into()), ..cfg() };
+        // isValid is `new KerberosName(id)`.
+        for (id, valid) in
+            [("u", true), ("zk/host@R", true), ("x@", true), ("a@b@c", false), ("a/b/c@R", false)]
+        {
+            assert_eq!(is_valid_id("sasl", id), valid, "{id}");
+        }
+        let acl = vec![Acl::new(perms::READ, "sasl", "user1")];
+        let ok = |ids: &[Id]| check_acl(&sasl, &acl, perms::READ, ids);
+        assert_eq!(ok(&[Id::new("sasl", "user1")]), Ok(()));
+        assert_eq!(ok(&[Id::new("sasl", "user2")]), Err(ErrorCode::NoAuth));
+        // matches(): a SASL user called super matches every sasl id.
+        assert_eq!(ok(&[Id::new("sasl", "super")]), Ok(()));
+        let any = vec![Acl::new(perms::READ, "sasl", "anyone-sasl")];
+        assert_eq!(check_acl(&sasl, &any, perms::READ, &[Id::new("sasl", "user2")]), Ok(()));
+        // Without the provider, sasl ACL entries match nobody and are invalid.
+        assert_eq!(check_acl(&cfg(), &acl, perms::READ, &[Id::new("sasl", "user1")]), Err(ErrorCode::NoAuth));
+        assert_eq!(fixup_acl(&cfg(), &[], &acl), Err(ErrorCode::InvalidAcl));
+        // `auth` expands to the sasl id (ip does not authenticate).
+        let ids = [Id::new("ip", "127.0.0.1"), Id::new("sasl", "user1")];
+        let out = fixup_acl(&sasl, &ids, &[Acl::new(perms::ALL, "auth", "")]).unwrap();
+        assert_eq!(out, vec![Acl::new(perms::ALL, "sasl", "user1")]);
+        assert!(sasl.enforced_auth_ok(&ids));
+        let required = AuthConfig { enforce_schemes: vec!["sasl".into()], ..cfg() };
+        assert!(required.sasl_required());
+        assert!(!required.enforced_auth_ok(&ids[..1]));
+        assert!(required.enforced_auth_ok(&ids));
     }
 }

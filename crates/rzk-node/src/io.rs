@@ -18,6 +18,10 @@ pub enum Input {
     Tick { elapsed_ms: i64, wall_ms: i64 },
     /// A connection was accepted from `remote_ip`.
     Accepted { conn: ConnId, remote_ip: String },
+    /// Ids the connection proved before its first frame, added to its `ip` id: the `x509` id
+    /// (and `super`, for the configured superUser) of a TLS client certificate, as
+    /// `X509AuthenticationProvider.handleAuthentication` adds them when the handshake ends.
+    ConnAuth { conn: ConnId, ids: Vec<rzk_proto::Id> },
     /// Its first frame: the session handshake.
     Connect { conn: ConnId, req: ConnectRequest },
     /// A request with its xid.

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod changes;
 pub mod containers;
+pub mod digest_md5;
 pub mod io;
 pub mod java_hash;
 pub mod java_random;
@@ -15,7 +16,9 @@ pub mod node;
 pub mod prep;
 pub mod quorum;
 pub mod reads;
+pub mod sasl;
 pub mod sessions;
+pub mod x509;
 
 pub use io::{ClientOut, ConnId, Input, LogAppend, PeerInput, PeerOut, Ready, StorageOp};
 pub use node::peer::{LeaderGauges, QuorumGauges};

@@ -32,6 +32,7 @@ mod lead;
 mod learn;
 pub mod peer;
 mod readonly;
+mod sasl;
 
 /// The settings the core needs (a slice of the validated zoo.cfg).
 #[derive(Debug, Clone)]
@@ -94,6 +95,8 @@ struct Conn {
     /// (`disableRecv`), so requests that arrive early wait here, auth packets included.
     established: bool,
     held: Vec<Held>,
+    /// The connection's SASL exchange (`ServerCnxn.zooKeeperSaslServer`).
+    sasl: crate::sasl::SaslExchange,
 }
 
 /// A request that arrived before its connection's session was established.
@@ -207,6 +210,8 @@ pub struct Node {
     digests: Vec<(i64, i64)>,
     /// Whether this member serves read-only clients now (see `node/readonly.rs`).
     read_only: bool,
+    /// SASL nonces handed out so far (each nonce is derived from the key and this count).
+    sasl_nonces: u64,
 }
 
 /// `DataTree.DIGEST_LOG_INTERVAL`: the tree digest is logged every this many zxids.
@@ -241,6 +246,7 @@ impl Node {
             forwarded: HashMap::new(),
             digests: Vec::new(),
             read_only: false,
+            sasl_nonces: 0,
         }
         .with_log_marks()
     }
@@ -330,8 +336,24 @@ impl Node {
                 let ids = vec![Id::new("ip", &remote_ip)];
                 self.conns.insert(
                     conn,
-                    Conn { remote_ip, ids, session: None, established: false, held: Vec::new() },
+                    Conn {
+                        remote_ip,
+                        ids,
+                        session: None,
+                        established: false,
+                        held: Vec::new(),
+                        sasl: Default::default(),
+                    },
                 );
+            }
+            Input::ConnAuth { conn, ids } => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    for id in ids {
+                        if !c.ids.contains(&id) {
+                            c.ids.push(id);
+                        }
+                    }
+                }
             }
             Input::Connect { conn, req } => self.connect(conn, req),
             Input::Request { conn, xid, req } => self.request(conn, xid, req),
@@ -531,6 +553,10 @@ impl Node {
             self.out(conn, ClientOut::Close { reason: "ZooKeeperServer not running" });
             return;
         }
+        if !matches!(req, Request::Auth(_) | Request::Sasl(_)) && !self.cfg.auth.enforced_auth_ok(&ids) {
+            self.refuse_unauthenticated(conn, xid, &ids);
+            return;
+        }
         self.sessions.touch_current(session, self.elapsed_ms);
         self.note_touch(session);
         if self.read_only && self.read_only_refusal(conn, session, xid, &req).is_some() {
@@ -538,15 +564,7 @@ impl Node {
         }
         match req {
             Request::Auth(packet) => self.auth(conn, xid, packet),
-            Request::Sasl(_) => {
-                // No SASL configured: ZooKeeper answers OK with a null token (its SASL server
-                // object is missing, and the NullPointerException is logged and swallowed).
-                let header = ReplyHeader { xid, zxid: 0, err: 0 };
-                self.out(
-                    conn,
-                    ClientOut::Reply { header, body: Response::Sasl(SetSaslResponse::default()), op: "SASL" },
-                );
-            }
+            Request::Sasl(r) => self.sasl(conn, session, xid, r),
             Request::Sync(sync) if self.is_learner() => {
                 self.forward_sync(conn, session, xid, sync, ids);
             }
@@ -590,6 +608,14 @@ impl Node {
         };
         if !self.serving && !self.read_only {
             self.out(conn, ClientOut::Close { reason: "ZooKeeperServer not running" });
+            return;
+        }
+        if let Some(c) = self.conns.get(&conn)
+            && !matches!(opcode, op::AUTH | op::SASL)
+            && !self.cfg.auth.enforced_auth_ok(&c.ids)
+        {
+            let ids = c.ids.clone();
+            self.refuse_unauthenticated(conn, xid, &ids);
             return;
         }
         if self.read_only && is_write_op(opcode) {

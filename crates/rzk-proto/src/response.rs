@@ -162,10 +162,13 @@ fn decode_multi_results(r: &mut Reader) -> Result<Vec<MultiResult>, DecodeError>
     }
 }
 
-/// Encodes a whole reply payload (no length prefix): header, and the body when `err` is 0.
+/// Encodes a whole reply payload (no length prefix): header, and the body when `err` is 0. A
+/// SASL reply keeps its body after an error: `ZooKeeperServer.processSasl` sends a null
+/// `SetSASLResponse` with AuthFailed, and the Java client, while its SASL exchange is in
+/// progress, reads that token whatever the error code (`ClientCnxn.readResponse`).
 pub fn encode_reply(header: &ReplyHeader, body: &Response, out: &mut impl BufMut) {
     header.encode(out);
-    if header.err == 0 {
+    if header.err == 0 || matches!(body, Response::Sasl(_)) {
         body.encode(out);
     }
 }

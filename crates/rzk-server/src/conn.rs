@@ -2,6 +2,8 @@
 //! handshake, decodes requests and passes them to the core; and a writer that sends what the core
 //! routes to it, batching whatever is queued into one socket write. A malformed frame, a frame
 //! over `jute.maxbuffer` or an unknown opcode closes this connection only, with a logged reason.
+//! The same code serves plain TCP and TLS streams (`serve_io`); a TLS connection arrives with
+//! the ids its client certificate proved.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,14 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Buf, BytesMut};
 use rzk_node::ConnId;
+use rzk_proto::Id;
 use rzk_proto::codes::op;
 use rzk_proto::connect::ConnectRequest;
 use rzk_proto::frame::{Frame, take_frame};
 use rzk_proto::request::RequestError;
 use rzk_proto::{Jute, Reader, ReplyHeader, Request, RequestHeader};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::core::{CONN_OUTBOX_FRAMES_MAX, CoreMsg, Outgoing};
@@ -48,7 +50,24 @@ pub async fn serve(
     p: &ConnParams,
 ) {
     let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
+    serve_io(rd, wr, conn, remote, Vec::new(), core, p).await;
+}
+
+/// Serves one connection over any byte stream, split into its read and write halves. `ids` are
+/// authenticated ids the connection already has (a TLS client certificate's).
+pub async fn serve_io<R, W>(
+    mut rd: R,
+    mut wr: W,
+    conn: ConnId,
+    remote: SocketAddr,
+    ids: Vec<Id>,
+    core: mpsc::Sender<CoreMsg>,
+    p: &ConnParams,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     // The first frame: a four-letter word or a ConnectRequest.
     let first = match read_frame(&mut rd, &mut buf, true, p.frame_bytes_max).await {
@@ -82,7 +101,7 @@ pub async fn serve(
     let (out_tx, out_rx) = mpsc::channel(CONN_OUTBOX_FRAMES_MAX);
     let shared = Arc::new(ConnShared::default());
     if core
-        .send(CoreMsg::Accepted { conn, remote, out: out_tx.clone(), shared: shared.clone() })
+        .send(CoreMsg::Accepted { conn, remote, ids, out: out_tx.clone(), shared: shared.clone() })
         .await
         .is_err()
         || core.send(CoreMsg::Connect { conn, req }).await.is_err()
@@ -114,7 +133,7 @@ pub async fn serve(
 
 /// Reads requests until the peer goes away (`None`) or sends something bad (`Some(reason)`).
 async fn read_loop(
-    rd: &mut OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     buf: &mut BytesMut,
     conn: ConnId,
     core: &mpsc::Sender<CoreMsg>,
@@ -164,7 +183,7 @@ async fn read_loop(
 }
 
 async fn read_frame(
-    rd: &mut OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     buf: &mut BytesMut,
     first: bool,
     frame_bytes_max: usize,
@@ -197,7 +216,11 @@ pub struct ConnShared {
     pub kill: tokio::sync::Notify,
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, shared: Arc<ConnShared>) {
+async fn write_loop(
+    mut wr: impl AsyncWrite + Unpin,
+    mut rx: mpsc::Receiver<Outgoing>,
+    shared: Arc<ConnShared>,
+) {
     let mut batch = BytesMut::with_capacity(WRITE_BATCH_BYTES);
     while let Some(first) = rx.recv().await {
         let mut close = false;
@@ -234,7 +257,7 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Outgoing>, sh
 /// Answers a four-letter word and closes. Facts that need the disk are gathered here, on a
 /// blocking thread, before the core renders the reply (and checks the whitelist).
 async fn four_letter(
-    wr: &mut OwnedWriteHalf,
+    wr: &mut (impl AsyncWrite + Unpin),
     word: [u8; 4],
     arg: Option<i64>,
     remote: SocketAddr,

@@ -45,6 +45,8 @@ pub enum CoreMsg {
     Accepted {
         conn: ConnId,
         remote: SocketAddr,
+        /// Ids proved before the first frame (a TLS client certificate's x509 id).
+        ids: Vec<rzk_proto::Id>,
         out: mpsc::Sender<Outgoing>,
         shared: Arc<ConnShared>,
     },
@@ -234,10 +236,13 @@ impl Core {
     /// Handles one message; false on shutdown.
     fn handle(&mut self, msg: CoreMsg) -> Result<bool, String> {
         match msg {
-            CoreMsg::Accepted { conn, remote, out, shared } => {
+            CoreMsg::Accepted { conn, remote, ids, out, shared } => {
                 let stats = ConnStats::new(remote, wall_ms());
                 self.shell.conns.insert(conn, ConnHandle { out, shared, stats });
                 self.node.step(Input::Accepted { conn, remote_ip: remote.ip().to_string() });
+                if !ids.is_empty() {
+                    self.node.step(Input::ConnAuth { conn, ids });
+                }
             }
             CoreMsg::Connect { conn, req } => {
                 let h = self.shell.conns.get_mut(&conn).map(|h| &mut h.stats);

@@ -31,15 +31,9 @@ impl Settings {
             None
         };
         let hp = c.client_address.as_ref().ok_or(SettingsError::NoClientPort)?;
-        let client_addr = if hp.host.is_empty() || hp.host == "0.0.0.0" {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), hp.port)
-        } else {
-            (hp.host.as_str(), hp.port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| SettingsError::Resolve(hp.host.clone()))?
-        };
+        let client_addr = resolve(hp)?;
+        let secure_client_addr = c.secure_client_address.as_ref().map(resolve).transpose()?;
+        let tls = crate::tls::ClientTls::from_config(c).map_err(|e| SettingsError::Invalid(e.to_string()))?;
         let four_letter_words = match &c.four_letter_words {
             FourLetterWords::All => FourLetterWhitelist::All,
             FourLetterWords::Only(set) => FourLetterWhitelist::Only(set.iter().cloned().collect()),
@@ -66,6 +60,15 @@ impl Settings {
                 super_digest: c.super_digest.clone(),
                 skip_acl: c.skip_acl,
                 digest_enabled: c.digest_auth_enabled,
+                x509_enabled: crate::tls::settings::x509_provider_enabled(c),
+                x509_super_user: c
+                    .system_props
+                    .get("zookeeper.X509AuthenticationProvider.superUser")
+                    .map(str::to_string),
+                sasl_provider: c.client_sasl.sasl_provider,
+                sasl_any_user_acl: c.client_sasl.any_user_acl.clone(),
+                enforce_schemes: c.client_sasl.enforce_schemes.clone(),
+                sasl: crate::client_sasl::sasl_config(&c.client_sasl)?,
             },
         };
         Ok(Settings {
@@ -97,6 +100,8 @@ impl Settings {
             },
             read_only_mode_enabled: c.read_only_mode_enabled,
             secure_client_port: c.secure_client_address.as_ref().map(|a| a.port),
+            secure_client_addr,
+            tls,
             node,
             quorum,
             admin: crate::admin::AdminSettings::from_config(c).map_err(SettingsError::Invalid)?,
@@ -104,4 +109,16 @@ impl Settings {
                 .map_err(SettingsError::Invalid)?,
         })
     }
+}
+
+/// A client port's address: the wildcard for an empty host or 0.0.0.0, else the name resolved.
+fn resolve(hp: &rzk_config::HostPort) -> Result<SocketAddr, SettingsError> {
+    if hp.host.is_empty() || hp.host == "0.0.0.0" {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), hp.port));
+    }
+    (hp.host.as_str(), hp.port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| SettingsError::Resolve(hp.host.clone()))
 }

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod client_sasl;
 pub mod conn;
 pub mod core;
 pub mod four_letter;
@@ -21,6 +22,7 @@ pub mod server;
 pub mod settings;
 pub mod snapshotter;
 pub mod stats;
+pub mod tls;
 
 pub use server::{ServerHandle, StartError, start};
 pub use settings::{FourLetterWhitelist, Settings};

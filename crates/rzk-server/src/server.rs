@@ -1,6 +1,7 @@
 //! Start-up and the accept loop, in the order the seed documents give for the standalone path
 //! (`ZooKeeperServerMain.runFromConfig`): bind the client port, load the database, start the
-//! request pipeline (core loop and log thread), then accept connections.
+//! request pipeline (core loop and log thread), then accept connections: on the client port
+//! (plain, or plain and TLS with `client.portUnification`) and on the secure client port (TLS).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -38,6 +39,8 @@ pub enum StartError {
     /// `PrometheusMetricsProvider.start` failed: ZooKeeper exits ("Cannot boot MetricsProvider").
     #[error("Cannot start the Prometheus /metrics endpoint on {addr}: {source}")]
     MetricsBind { addr: SocketAddr, source: std::io::Error },
+    #[error("client TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot load the database: {0}")]
     Restore(#[from] crate::restore::RestoreError),
     #[error("cannot open the transaction log: {0}")]
@@ -49,6 +52,8 @@ pub enum StartError {
 /// A running server.
 pub struct ServerHandle {
     pub local_addr: SocketAddr,
+    /// The secure client port's address, when one is configured (`secureClientPort`).
+    pub secure_addr: Option<SocketAddr>,
     /// The admin server's address, when it runs (`admin.enableServer`).
     pub admin_addr: Option<SocketAddr>,
     /// The Prometheus endpoint's address, when that provider is configured.
@@ -72,8 +77,7 @@ impl ServerHandle {
     }
 }
 
-fn bind(settings: &Settings) -> Result<TcpListener, StartError> {
-    let addr = settings.client_addr;
+fn bind(settings: &Settings, addr: SocketAddr) -> Result<TcpListener, StartError> {
     let err = |source| StartError::Bind { addr, source };
     let socket =
         if addr.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
@@ -86,10 +90,26 @@ fn bind(settings: &Settings) -> Result<TcpListener, StartError> {
 
 /// Binds, loads the database and starts serving. Returns once clients can connect.
 pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
-    let listener = bind(&settings)?;
+    let listener = bind(&settings, settings.client_addr)?;
     let local_addr = listener.local_addr()?;
     // `conf` reports the port actually bound (a configured port 0 picks one).
     settings.client_addr = local_addr;
+    // TLS: the stores are read (and a bad one refuses the start) before the database loads.
+    let tls = match &settings.tls {
+        Some(t) => {
+            Some(crate::tls::TlsSource::new(t.settings.clone(), settings.node.auth.x509_super_user.clone())?)
+        }
+        None => None,
+    };
+    let secure_listener = match settings.secure_client_addr {
+        Some(addr) => Some(bind(&settings, addr)?),
+        None => None,
+    };
+    let secure_addr = secure_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    if let Some(a) = secure_addr {
+        settings.secure_client_addr = Some(a);
+        settings.secure_client_port = Some(a.port());
+    }
     let dirs = DataDirs { data_dir: settings.data_dir.clone(), data_log_dir: settings.data_log_dir.clone() };
     // ZooKeeperServerMain starts the metrics provider and the admin server before loading the
     // database; until the core runs they answer "not serving".
@@ -188,19 +208,31 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
         dirs,
         shared,
     });
+    let next_conn = Arc::new(AtomicU64::new(1));
+    let unified = settings.tls.as_ref().is_some_and(|t| t.port_unification);
+    let plain_mode = match &tls {
+        Some(src) if unified => Mode::Unified(src.clone()),
+        _ => Mode::Plain,
+    };
+    let limits = (settings.max_client_cnxns, settings.max_cnxns);
     tokio::spawn(accept_loop(
         listener,
+        plain_mode,
         core_tx.clone(),
-        params,
-        settings.max_client_cnxns,
-        settings.max_cnxns,
+        params.clone(),
+        limits,
+        next_conn.clone(),
     ));
+    if let (Some(l), Some(src)) = (secure_listener, &tls) {
+        tokio::spawn(accept_loop(l, Mode::Tls(src.clone()), core_tx.clone(), params, limits, next_conn));
+        tracing::info!(addr = ?secure_addr, "secure client port open (TLS)");
+    }
     if settings.quorum.is_some() {
         tracing::info!(addr = %local_addr, "client port open; clients are served once a leader is established");
     } else {
         tracing::info!(addr = %local_addr, "serving clients");
     }
-    Ok(ServerHandle { local_addr, admin_addr, metrics_addr, core_tx, done, _http: http })
+    Ok(ServerHandle { local_addr, secure_addr, admin_addr, metrics_addr, core_tx, done, _http: http })
 }
 
 /// Opens a quorum member's ports: the election port (QuorumCnxManager) and the quorum port
@@ -286,15 +318,28 @@ struct ConnCounts {
     total: usize,
 }
 
+/// What a listener's connections speak.
+#[derive(Clone)]
+enum Mode {
+    Plain,
+    /// TLS only (the secure client port).
+    Tls(Arc<crate::tls::TlsSource>),
+    /// TLS or plain, told apart by the first byte (`client.portUnification`).
+    Unified(Arc<crate::tls::TlsSource>),
+}
+
+/// Accepts connections until the core stops. Each listener counts its own connections against
+/// `(maxClientCnxns, maxCnxns)`, as each of ZooKeeper's connection factories does; connection
+/// ids come from one counter shared by all listeners.
 async fn accept_loop(
     listener: TcpListener,
+    mode: Mode,
     core: mpsc::Sender<CoreMsg>,
     params: Arc<ConnParams>,
-    per_ip_max: usize,
-    total_max: usize,
+    (per_ip_max, total_max): (usize, usize),
+    next_conn: Arc<AtomicU64>,
 ) {
     let counts = Arc::new(Mutex::new(ConnCounts::default()));
-    let next_conn = AtomicU64::new(1);
     loop {
         let (stream, remote) = match listener.accept().await {
             Ok(s) => s,
@@ -311,9 +356,9 @@ async fn accept_loop(
             continue;
         }
         let conn = next_conn.fetch_add(1, Ordering::Relaxed);
-        let (core, params, counts) = (core.clone(), params.clone(), counts.clone());
+        let (core, params, counts, mode) = (core.clone(), params.clone(), counts.clone(), mode.clone());
         tokio::spawn(async move {
-            serve_counted(stream, conn, remote, core, &params).await;
+            serve_counted(stream, mode, conn, remote, core, &params).await;
             release(&counts, remote.ip());
         });
     }
@@ -321,12 +366,28 @@ async fn accept_loop(
 
 async fn serve_counted(
     stream: TcpStream,
+    mode: Mode,
     conn: u64,
     remote: SocketAddr,
     core: mpsc::Sender<CoreMsg>,
     p: &ConnParams,
 ) {
-    conn::serve(stream, conn, remote, core, p).await;
+    let src = match mode {
+        Mode::Plain => return conn::serve(stream, conn, remote, core, p).await,
+        Mode::Tls(src) => src,
+        Mode::Unified(src) => match crate::tls::starts_tls(&stream).await {
+            Ok(Some(true)) => src,
+            Ok(Some(false)) => return conn::serve(stream, conn, remote, core, p).await,
+            Ok(None) | Err(_) => return,
+        },
+    };
+    match crate::tls::handshake(&src, stream).await {
+        Ok((tls, ids)) => {
+            let (rd, wr) = tokio::io::split(tls);
+            conn::serve_io(rd, wr, conn, remote, ids, core, p).await;
+        }
+        Err(reason) => crate::tls::log_refused(conn, remote, &reason),
+    }
 }
 
 fn admit(counts: &Mutex<ConnCounts>, ip: IpAddr, per_ip_max: usize, total_max: usize) -> bool {

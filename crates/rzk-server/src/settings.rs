@@ -46,8 +46,12 @@ pub struct Settings {
     pub outstanding_requests_max: usize,
     /// `readonlymode.enabled` (answered by `isro`).
     pub read_only_mode_enabled: bool,
-    /// `secureClientPort` (rzk serves no TLS port yet; `conf` prints it).
+    /// `secureClientPort` (`conf` prints it; the port actually bound once started).
     pub secure_client_port: Option<u16>,
+    /// `secureClientPortAddress:secureClientPort`: where TLS clients connect.
+    pub secure_client_addr: Option<SocketAddr>,
+    /// Client TLS (`None` without a secure client port or `client.portUnification`).
+    pub tls: Option<crate::tls::ClientTls>,
     /// Snapshots, purging and start-up checks of the data directories.
     pub storage: StorageSettings,
     pub node: NodeConfig,
@@ -78,6 +82,8 @@ impl Settings {
             outstanding_requests_max: 1000,
             read_only_mode_enabled: false,
             secure_client_port: None,
+            secure_client_addr: None,
+            tls: None,
             storage: StorageSettings::default(),
             node: NodeConfig::default(),
             quorum: None,

@@ -29,11 +29,16 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(90);
 /// JVM options that make a test server start fast and stay small.
 pub const JVM_DEFAULT_FLAGS: [&str; 3] = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
 
-/// The server's classpath: the jar, and the servlet API and slf4j-simple when installed (logs on
-/// stderr).
+/// Netty jars that TLS (NettyServerCnxnFactory, ClientCnxnSocketNetty) needs and Debian's jar
+/// manifest does not list.
+pub const NETTY_TLS_JARS: [&str; 2] =
+    ["/usr/share/java/netty-codec.jar", "/usr/share/java/netty-resolver.jar"];
+
+/// The server's classpath: the jar, and the servlet API, slf4j-simple (logs on stderr) and the
+/// Netty jars TLS needs, when installed.
 fn server_classpath() -> String {
     let mut cp = ZOOKEEPER_JAR.to_owned();
-    for jar in [SERVLET_API_JAR, SLF4J_SIMPLE_JAR] {
+    for jar in [SERVLET_API_JAR, SLF4J_SIMPLE_JAR].into_iter().chain(NETTY_TLS_JARS) {
         if Path::new(jar).exists() {
             cp.push(':');
             cp.push_str(jar);
