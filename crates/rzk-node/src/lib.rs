@@ -5,6 +5,7 @@
 //! tree in session order). The shell (rzk-server) feeds it inputs and carries out its output; the
 //! simulator will drive the same code. No I/O, no clock, no threads in here.
 
+pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod containers;

@@ -18,6 +18,7 @@ use rzk_proto::{ErrorCode, MultiResult, Request, Response};
 use rzk_tree::digest::DIGEST_VERSION;
 use rzk_tree::{DataTree, Fired, TxnResult};
 
+use crate::audit::{self, AuditNote};
 use crate::auth::{AuthConfig, authenticate, check_acl};
 use crate::changes::Outstanding;
 use crate::containers;
@@ -60,6 +61,9 @@ pub struct NodeConfig {
     pub read_only_mode: bool,
     /// `localSessionsEnabled` (used by read-only mode only).
     pub local_sessions_enabled: bool,
+    /// `zookeeper.audit.enable`: the audit log's user for server-side lines (who runs the
+    /// server); `None` when the audit log is off. See [`crate::audit`].
+    pub audit_user: Option<String>,
 }
 
 impl Default for NodeConfig {
@@ -81,6 +85,7 @@ impl Default for NodeConfig {
             boot_elapsed_ms: None,
             read_only_mode: false,
             local_sessions_enabled: false,
+            audit_user: None,
         }
     }
 }
@@ -212,6 +217,9 @@ pub struct Node {
     read_only: bool,
     /// SASL nonces handed out so far (each nonce is derived from the key and this count).
     sasl_nonces: u64,
+    /// With the audit log on: what each client write in flight needs for its audit line, by
+    /// (session, xid), until its txn is applied.
+    audit_notes: HashMap<(i64, i32), AuditNote>,
 }
 
 /// `DataTree.DIGEST_LOG_INTERVAL`: the tree digest is logged every this many zxids.
@@ -247,6 +255,7 @@ impl Node {
             digests: Vec::new(),
             read_only: false,
             sasl_nonces: 0,
+            audit_notes: HashMap::new(),
         }
         .with_log_marks()
     }
@@ -569,6 +578,12 @@ impl Node {
                 self.forward_sync(conn, session, xid, sync, ids);
             }
             r if r.is_write() => {
+                if self.cfg.audit_user.is_some()
+                    && let Some(c) = self.conns.get(&conn)
+                    && let Some(note) = AuditNote::for_request(&r, session, &c.remote_ip, &ids)
+                {
+                    self.audit_notes.insert((session, xid), note);
+                }
                 let origin = Origin::Client {
                     conn,
                     xid,
@@ -848,7 +863,17 @@ impl Node {
         }
         let mut events = Vec::new();
         let hdr = &f.entry.header;
+        // The ephemerals a closeSession removes, for the audit log (DataTree.killSession).
+        let audit_ephemerals = match &self.cfg.audit_user {
+            Some(_) if hdr.txn_type == op::CLOSE_SESSION => self.tree.ephemerals_java_order(f.session),
+            _ => Vec::new(),
+        };
         let rc = self.tree.process_txn(hdr, &f.entry.body, &mut events);
+        if let Some(user) = &self.cfg.audit_user {
+            for path in &audit_ephemerals {
+                audit::ephemeral_removed(user, f.session, path, self.tree.node(path).is_none()).emit();
+            }
+        }
         self.changes.applied(hdr.zxid);
         if hdr.zxid % DIGEST_LOG_INTERVAL == 0 {
             self.digests.push((hdr.zxid, self.tree.digest()));
@@ -877,6 +902,11 @@ impl Node {
         let zxid = self.tree.last_processed_zxid;
         match f.origin {
             Origin::Client { conn, xid, req_op, close } => {
+                if let Some(note) = self.audit_notes.remove(&(f.session, xid)) {
+                    for e in note.events(&rc) {
+                        e.emit();
+                    }
+                }
                 if self.conns.contains_key(&conn) && rc.txn_type == op::CHECK && rc.err == 0 {
                     // A successful check outside a multi: ZooKeeper answers SetDataResponse(null),
                     // fails to serialize it and drops the connection; the client sees a close.

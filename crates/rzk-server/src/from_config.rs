@@ -56,6 +56,10 @@ impl Settings {
             boot_elapsed_ms: None,
             read_only_mode: c.read_only_mode_enabled,
             local_sessions_enabled: c.local_sessions_enabled,
+            audit_user: c
+                .system_props
+                .get_boolean("zookeeper.audit.enable")
+                .then(crate::audit_user::server_user),
             auth: AuthConfig {
                 super_digest: c.super_digest.clone(),
                 skip_acl: c.skip_acl,

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit_user;
 pub mod client_sasl;
 pub mod conn;
 pub mod core;

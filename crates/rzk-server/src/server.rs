@@ -25,6 +25,7 @@ use crate::quorum::shell::QuorumShell;
 use crate::restore::restore;
 use crate::settings::Settings;
 use crate::snapshotter::{SnapshotGate, Snapshotter, snapshot_now, spawn_writer};
+use rzk_node::audit::{self, AuditEvent, AuditResult};
 
 /// Messages waiting for the core before senders have to wait.
 pub const CORE_INBOX_MSGS_MAX: usize = 10_000;
@@ -60,6 +61,8 @@ pub struct ServerHandle {
     pub metrics_addr: Option<SocketAddr>,
     core_tx: mpsc::Sender<CoreMsg>,
     done: tokio::task::JoinHandle<Result<(), String>>,
+    /// Who runs the server, when the audit log is on.
+    audit_user: Option<String>,
     /// The HTTP servers; they stop when the handle goes.
     _http: Vec<HttpServer>,
 }
@@ -67,6 +70,10 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Stops the core; connections end with it.
     pub async fn shutdown(self) -> Result<(), String> {
+        if let Some(user) = &self.audit_user {
+            // ZooKeeper's shutdown hook: the stop is logged as invoked.
+            AuditEvent::server(user, audit::OP_STOP, AuditResult::Invoked).emit();
+        }
         let _ = self.core_tx.send(CoreMsg::Shutdown).await;
         self.done.await.map_err(|e| e.to_string())?
     }
@@ -232,7 +239,24 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     } else {
         tracing::info!(addr = %local_addr, "serving clients");
     }
-    Ok(ServerHandle { local_addr, secure_addr, admin_addr, metrics_addr, core_tx, done, _http: http })
+    let audit_user = settings.node.audit_user.clone();
+    match &audit_user {
+        Some(user) => {
+            tracing::info!("ZooKeeper audit is enabled.");
+            AuditEvent::server(user, audit::OP_START, AuditResult::Success).emit();
+        }
+        None => tracing::info!("ZooKeeper audit is disabled."),
+    }
+    Ok(ServerHandle {
+        local_addr,
+        secure_addr,
+        admin_addr,
+        metrics_addr,
+        core_tx,
+        done,
+        audit_user,
+        _http: http,
+    })
 }
 
 /// Opens a quorum member's ports: the election port (QuorumCnxManager) and the quorum port

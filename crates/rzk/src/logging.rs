@@ -5,6 +5,12 @@
 //! come from `zookeeper.console.threshold` and `zookeeper.log.threshold` (logback level names);
 //! `RUST_LOG`, when set, overrides both with a tracing filter.
 //!
+//! With `zookeeper.audit.enable`, the audit log's lines (target
+//! `org.apache.zookeeper.audit.Slf4jAuditLogger`) go only to
+//! `${zookeeper.log.dir}/${zookeeper.auditlog.file}` (zookeeper_audit.log; 10MB, 10 backups) in
+//! logback's audit pattern `%d{ISO8601} %p %c{2}: %m` (times in UTC), as ZooKeeper's logback
+//! configuration sends them to its RFAAUDIT appender.
+//!
 //! Logging starts after the configuration is read (the system properties may come from zoo.cfg);
 //! errors before that go to stderr.
 
@@ -14,6 +20,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use rzk_config::SystemProps;
+use rzk_node::audit::AUDIT_TARGET;
+use tracing::Level;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -93,11 +102,20 @@ fn filter(threshold: &str) -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level_directive(threshold)))
 }
 
-/// Installs the subscriber: stderr, plus the rotated file when configured.
+/// logback's audit appender: 10MB files, 10 backups.
+pub const AUDIT_FILE_MAX_BYTES: u64 = 10 * 1024 * 1024;
+pub const AUDIT_BACKUPS: u32 = 10;
+
+/// Installs the subscriber: stderr, plus the rotated file when configured, plus the audit file.
 pub fn init(p: &SystemProps) -> Result<(), String> {
     let console_level = p.get("zookeeper.console.threshold").unwrap_or("INFO");
+    let not_audit = || filter_fn(|m| m.target() != AUDIT_TARGET);
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![
-        tracing_subscriber::fmt::layer().with_writer(io::stderr).with_filter(filter(console_level)).boxed(),
+        tracing_subscriber::fmt::layer()
+            .with_writer(io::stderr)
+            .with_filter(filter(console_level))
+            .with_filter(not_audit())
+            .boxed(),
     ];
     if let Some(f) = FileLog::from_props(p)? {
         let writer = RollingFile::open(&f)
@@ -107,10 +125,81 @@ pub fn init(p: &SystemProps) -> Result<(), String> {
                 .with_ansi(false)
                 .with_writer(Mutex::new(writer))
                 .with_filter(filter(&f.threshold))
+                .with_filter(not_audit())
+                .boxed(),
+        );
+    }
+    if p.get_boolean("zookeeper.audit.enable") {
+        let f = FileLog {
+            dir: PathBuf::from(p.get("zookeeper.log.dir").unwrap_or(".")),
+            file: p.get("zookeeper.auditlog.file").unwrap_or("zookeeper_audit.log").to_owned(),
+            max_bytes: AUDIT_FILE_MAX_BYTES,
+            backups: AUDIT_BACKUPS,
+            threshold: p.get("zookeeper.auditlog.threshold").unwrap_or("INFO").to_owned(),
+        };
+        let writer = RollingFile::open(&f)
+            .map_err(|e| format!("cannot open the audit log in {}: {e}", f.dir.display()))?;
+        let min = level_of(&f.threshold);
+        layers.push(
+            AuditLayer { out: Mutex::new(writer) }
+                .with_filter(filter_fn(move |m| m.target() == AUDIT_TARGET && *m.level() <= min))
                 .boxed(),
         );
     }
     tracing_subscriber::registry().with(layers).try_init().map_err(|e| e.to_string())
+}
+
+fn level_of(threshold: &str) -> Level {
+    match level_directive(threshold) {
+        "trace" => Level::TRACE,
+        "debug" => Level::DEBUG,
+        "warn" => Level::WARN,
+        "error" | "off" => Level::ERROR,
+        _ => Level::INFO,
+    }
+}
+
+/// Writes audit events as logback's audit pattern: `<time> <LEVEL> audit.Slf4jAuditLogger: <line>`.
+struct AuditLayer {
+    out: Mutex<RollingFile>,
+}
+
+impl<S: tracing::Subscriber> Layer<S> for AuditLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let mut message = MessageOnly(String::new());
+        event.record(&mut message);
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let line = format!(
+            "{} {} audit.Slf4jAuditLogger: {}\n",
+            rzk_server::four_letter::java::iso8601_utc(now_ms),
+            event.metadata().level(),
+            message.0
+        );
+        let mut out = self.out.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+            eprintln!("rzk: cannot write the audit log: {e}");
+        }
+    }
+}
+
+/// Keeps an event's message (the audit line), nothing else.
+struct MessageOnly(String);
+
+impl tracing::field::Visit for MessageOnly {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_owned();
+        }
+    }
 }
 
 /// A log file that rolls over by size: `name` → `name.1` → ... → `name.<backups>` (the oldest

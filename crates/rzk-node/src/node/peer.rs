@@ -317,6 +317,7 @@ impl Node {
         }
         self.queues.clear();
         self.forwarded.clear();
+        self.audit_notes.clear();
     }
 
     /// `fastForwardDataBase`: txns that reached the log are applied to the tree (without

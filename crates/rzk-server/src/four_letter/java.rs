@@ -64,6 +64,15 @@ pub fn date_utc(epoch_ms: i64) -> String {
     format!("{wd} {mon} {d:02} {:02}:{:02}:{:02} UTC {y}", tod / 3600, tod % 3600 / 60, tod % 60)
 }
 
+/// logback's `%d{ISO8601}` in UTC: `2026-11-22 18:21:56,123`.
+pub fn iso8601_utc(epoch_ms: i64) -> String {
+    let secs = epoch_ms.div_euclid(1000);
+    let (days, tod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let ms = epoch_ms.rem_euclid(1000);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02},{ms:03}", tod / 3600, tod % 3600 / 60, tod % 60)
+}
+
 /// Days since 1970-01-01 to (year, month 1–12, day 1–31), proleptic Gregorian (H. Hinnant).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
@@ -195,6 +204,8 @@ mod tests {
         // Seen in the reference's dump: 2026-11-22 18:21:56 UTC, a Sunday.
         assert_eq!(date_utc(1_795_371_716_000), "Sun Nov 22 18:21:56 UTC 2026");
         assert_eq!(date_utc(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
+        assert_eq!(iso8601_utc(1_795_371_716_007), "2026-11-22 18:21:56,007");
+        assert_eq!(iso8601_utc(0), "1970-01-01 00:00:00,000");
     }
 
     #[test]
