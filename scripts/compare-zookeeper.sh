@@ -18,6 +18,8 @@
 #   --warmup S              unmeasured warm-up before each of those (default 5)
 #   --sessions N            sessions of create/set/get/mixed/load (default 8)
 #   --outstanding K         requests in flight per session (default 16)
+#   --rate R                create/set/get/mixed as an open loop offering R ops/s in all (latency
+#                           from each request's scheduled time; compares tails at the same load)
 #   --value-bytes B         bytes per value (default 100)
 #   --read-percent P        reads in mixed (default 90)
 #   --watchers K            watching sessions in watch (default 10000)
@@ -41,7 +43,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 workloads=create,set,get,mixed,watch,sessions,load
-rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90
+rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate=
 watchers=10000 watch_rounds=10 session_count=10000 load_nodes=1000000 heap=2g
 dir="" results="" keep=0
 for a in "$@"; do
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift ;;
     --sessions) sessions=$2; shift ;;
     --outstanding) outstanding=$2; shift ;;
+    --rate) rate=$2; shift ;;
     --value-bytes) value_bytes=$2; shift ;;
     --read-percent) read_percent=$2; shift ;;
     --watchers) watchers=$2; shift ;;
@@ -182,7 +185,7 @@ gc=$("$JAVA" "-Xmx$heap" -XX:+PrintFlagsFinal -version 2>/dev/null |
   echo "# zookeeper: $(four_letter "$zk_port" srvr | head -1)  pid $zk_pid  port $zk_port"
   echo "# jvm: $("$JAVA" -version 2>&1 | head -1), -Xmx$heap, ${gc:-default GC}"
   echo "# data: $dir ($(df -P "$dir" | awk 'NR==2 {print $1}'))"
-  echo "# bench: ${bench[*]}; $sessions sessions x $outstanding outstanding, $value_bytes B values," \
+  echo "# bench: ${bench[*]}; $sessions sessions x $outstanding outstanding${rate:+, open loop at $rate ops/s}, $value_bytes B values," \
     "${duration}s measured after ${warmup}s warm-up, $rounds round(s)"
 } | tee "${results%.jsonl}.txt" >&2
 
@@ -191,6 +194,7 @@ run_one() { # label port pid workload
   local label=$1 port=$2 pid=$3 w=$4 line
   local args=(--server "127.0.0.1:$port" --server-pid "$pid" --label "$label" --json
     --sessions "$sessions" --outstanding "$outstanding" --value-bytes "$value_bytes")
+  case $w in create | set | get | mixed) [ -z "$rate" ] || args+=(--rate "$rate") ;; esac
   case $w in
     create | set | get) args+=("$w" --duration "$duration" --warmup "$warmup") ;;
     mixed) args+=(mixed --read-percent "$read_percent" --duration "$duration" --warmup "$warmup") ;;

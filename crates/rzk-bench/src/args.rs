@@ -16,6 +16,8 @@ pub const VALUE_BYTES_MAX: usize = 1_000_000;
 pub const KEYS_MAX: u32 = 10_000_000;
 /// Longest run, warm-up or hold.
 pub const DURATION_S_MAX: f64 = 24.0 * 3600.0;
+/// Highest offered load of `--rate`, ops/s over all sessions.
+pub const RATE_OPS_PER_S_MAX: u64 = 10_000_000;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,9 +41,14 @@ pub struct Common {
     /// Client sessions (connections) sending requests.
     #[arg(long, global = true, default_value_t = 8)]
     pub sessions: u32,
-    /// Requests in flight per session (pipelined).
+    /// Requests in flight per session (pipelined); with --rate, the most a session lets pile up.
     #[arg(long, global = true, default_value_t = 16)]
     pub outstanding: u32,
+    /// Offered load in ops/s over all sessions (open loop): requests leave on a fixed schedule and
+    /// latency counts from the scheduled time, so a server that falls behind is charged for the
+    /// wait (no coordinated omission). Without it, each session keeps --outstanding in flight.
+    #[arg(long, global = true)]
+    pub rate: Option<u64>,
     /// Measured seconds (after the warm-up).
     #[arg(long, global = true, conflicts_with = "ops")]
     pub duration: Option<f64>,
@@ -134,6 +141,7 @@ pub struct Bench {
     pub server: String,
     pub sessions: u32,
     pub outstanding: u32,
+    pub rate: Option<u64>,
     pub stop: Stop,
     pub warmup: Duration,
     pub value_bytes: usize,
@@ -208,6 +216,9 @@ pub fn check(cli: Cli) -> Result<Bench, String> {
     in_range("--sessions", u64::from(c.sessions), 1, u64::from(SESSIONS_MAX))?;
     in_range("--outstanding", u64::from(c.outstanding), 1, u64::from(OUTSTANDING_MAX))?;
     in_range("--value-bytes", c.value_bytes as u64, 0, VALUE_BYTES_MAX as u64)?;
+    if let Some(r) = c.rate {
+        in_range("--rate", r, 1, RATE_OPS_PER_S_MAX)?;
+    }
     in_range("--keys", u64::from(c.keys), 1, u64::from(KEYS_MAX))?;
     let warmup = seconds("--warmup", c.warmup, true)?;
     let stop = match (c.duration, c.ops) {
@@ -229,6 +240,7 @@ pub fn check(cli: Cli) -> Result<Bench, String> {
         server: c.server,
         sessions: c.sessions,
         outstanding: c.outstanding,
+        rate: c.rate,
         stop,
         warmup,
         value_bytes: c.value_bytes,

@@ -5,7 +5,7 @@
 //! (`scripts/compare-zookeeper.sh` does that, alternating the two).
 //!
 //! ```text
-//! rzk bench <workload> [--server host:port] [--sessions N] [--outstanding K]
+//! rzk bench <workload> [--server host:port] [--sessions N] [--outstanding K] [--rate OPS]
 //!           [--duration S | --ops N] [--warmup S] [--value-bytes B] [--keys N]
 //!           [--prefix /rzk-bench] [--server-pid PID] [--source-ips N] [--label TEXT]
 //!           [--threads T] [--json]
@@ -29,6 +29,7 @@
 //! | `label` | `--label`, as given |
 //! | `server` | `--server` |
 //! | `sessions`, `outstanding` | sessions, requests in flight per session (watch: watchers and 1; sessions: count and parallel connects) |
+//! | `rate_ops_per_s` | the offered load of an open-loop run (`--rate`), `null` in a closed loop |
 //! | `value_bytes` | bytes of each value written |
 //! | `read_percent`, `keys` | mixed's read share; the number of nodes get/set/mixed spread over |
 //! | `watchers`, `rounds` | watch: watching sessions, measured rounds |

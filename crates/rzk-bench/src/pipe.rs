@@ -139,10 +139,29 @@ impl Pipe {
         &mut self,
         in_flight: &mut VecDeque<InFlight<T>>,
         timeout: Duration,
+        each: impl FnMut(Reply<T>, Instant),
+    ) -> Result<(), PipeError> {
+        self.exchange_until(in_flight, timeout, None, each).await
+    }
+
+    /// [`exchange`](Self::exchange), but also returns at `wake` (an open-loop run's next send
+    /// time), replies or not; what is still queued is written by the next call.
+    pub async fn exchange_until<T: Copy>(
+        &mut self,
+        in_flight: &mut VecDeque<InFlight<T>>,
+        timeout: Duration,
+        wake: Option<Instant>,
         mut each: impl FnMut(Reply<T>, Instant),
     ) -> Result<(), PipeError> {
         let timer = tokio::time::sleep(timeout);
         tokio::pin!(timer);
+        let wake_timer = async {
+            match wake {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(wake_timer);
         loop {
             let (mut rd, mut wr) = self.stream.split();
             tokio::select! {
@@ -178,6 +197,7 @@ impl Pipe {
                         return Ok(());
                     }
                 }
+                _ = &mut wake_timer => return Ok(()),
                 _ = &mut timer => return Err(PipeError::Timeout),
             }
         }

@@ -19,6 +19,8 @@ pub struct Report {
     pub server: String,
     pub sessions: u32,
     pub outstanding: u32,
+    /// The offered load of an open-loop run (`--rate`), ops/s; `null` in a closed loop.
+    pub rate_ops_per_s: Option<u64>,
     pub value_bytes: usize,
     pub read_percent: Option<u8>,
     pub keys: Option<u32>,
@@ -53,6 +55,7 @@ impl Report {
             server: b.server.clone(),
             sessions: b.sessions,
             outstanding: b.outstanding,
+            rate_ops_per_s: b.rate,
             value_bytes: b.value_bytes,
             read_percent: None,
             keys: None,

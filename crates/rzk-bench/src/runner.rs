@@ -4,6 +4,10 @@
 //! takes a ticket, so exactly that many are sent) and stop. In a timed run only replies that
 //! arrive before the stop count, over exactly the measured interval; requests still in flight at
 //! the stop are drained, uncounted, so the sessions can be used again.
+//!
+//! With a rate (`--rate`, open loop) each session sends on its own fixed schedule (the sessions'
+//! schedules interleaved), up to `outstanding` in flight; a request's latency runs from its
+//! scheduled time, so time spent waiting behind a slow server counts.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -36,6 +40,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Plan<'a> {
     pub requests: Gen,
     pub outstanding: u32,
+    /// Offered load over all sessions, ops/s (open loop); `None`: closed loop.
+    pub rate: Option<u64>,
     pub warmup: Duration,
     pub stop: Stop,
     /// Title of the progress bar (`None`: no bar, as for setup).
@@ -114,9 +120,23 @@ pub async fn run(pipes: Vec<Pipe>, plan: Plan<'_>) -> Result<(Outcome, Vec<Pipe>
     });
     let requests = Arc::new(plan.requests);
     let mut sessions = JoinSet::new();
+    let n = pipes.len().max(1) as u32;
+    let start = Instant::now();
     for (s, pipe) in pipes.into_iter().enumerate() {
         let st = WorkerState::new(s as u32, 0);
-        sessions.spawn(session(shared.clone(), requests.clone(), pipe, plan.outstanding as usize, st));
+        // Each session sends every `n / rate` seconds, shifted by its share of one period.
+        let schedule = plan.rate.map(|r| {
+            let period = Duration::from_secs_f64(f64::from(n) / r as f64);
+            Schedule { next: start + period.mul_f64(s as f64 / f64::from(n)), period }
+        });
+        sessions.spawn(session(
+            shared.clone(),
+            requests.clone(),
+            pipe,
+            plan.outstanding as usize,
+            st,
+            schedule,
+        ));
     }
     if first == WARMUP {
         tokio::time::sleep(plan.warmup).await;
@@ -198,15 +218,23 @@ async fn drain(mut sessions: Sessions, back: &mut Vec<Pipe>) {
     }
 }
 
-/// One session: queue requests up to `outstanding`, write them, take the replies, repeat, until
-/// the stop (or the tickets run out) and nothing is in flight. Returns the session, or `None`
-/// if its connection failed.
+/// An open-loop session's send times.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    next: Instant,
+    period: Duration,
+}
+
+/// One session: queue requests up to `outstanding` (with a schedule: those whose time has come),
+/// write them, take the replies, repeat, until the stop (or the tickets run out) and nothing is
+/// in flight. Returns the session, or `None` if its connection failed.
 async fn session(
     shared: Arc<Shared>,
     requests: Arc<Gen>,
     mut pipe: Pipe,
     outstanding: usize,
     mut st: WorkerState,
+    mut schedule: Option<Schedule>,
 ) -> Option<Pipe> {
     let mut local = shared.recorder.local();
     let mut in_flight: VecDeque<InFlight<Option<u64>>> = VecDeque::with_capacity(outstanding);
@@ -214,6 +242,16 @@ async fn session(
     loop {
         let now = Instant::now();
         while !done && in_flight.len() < outstanding && !pipe.batch_full() {
+            // Open loop: only requests whose time has come, stamped with that time.
+            let sent = match &mut schedule {
+                Some(sch) if sch.next > now => break,
+                Some(sch) => {
+                    let t = sch.next;
+                    sch.next += sch.period;
+                    t
+                }
+                None => now,
+            };
             let ticket = match shared.next() {
                 Next::Warmup => None,
                 Next::Measured(t) => Some(t),
@@ -223,13 +261,19 @@ async fn session(
                 }
             };
             let x = pipe.queue(&requests.request(&mut st, ticket));
-            in_flight.push_back(InFlight { xid: x, sent: now, tag: ticket });
+            in_flight.push_back(InFlight { xid: x, sent, tag: ticket });
         }
-        if in_flight.is_empty() {
+        if shared.phase() == STOP {
+            done = true;
+        }
+        if in_flight.is_empty() && (done || schedule.is_none()) {
             return Some(pipe);
         }
+        // Wake for the next send time, unless only a reply can make room for it.
+        let blocked = in_flight.len() >= outstanding || pipe.batch_full();
+        let wake = if done || blocked { None } else { schedule.map(|s| s.next) };
         let res = pipe
-            .exchange(&mut in_flight, REQUEST_TIMEOUT, |reply, at| {
+            .exchange_until(&mut in_flight, REQUEST_TIMEOUT, wake, |reply, at| {
                 if !shared.counts(reply.request.tag) {
                     return;
                 }

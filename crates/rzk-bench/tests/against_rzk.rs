@@ -122,3 +122,22 @@ fn every_workload_runs_on_a_small_scale() -> Result<()> {
     assert!(v["first_error"].as_str().is_some_and(|e| e.contains("NodeExists")), "{v}");
     Ok(())
 }
+
+#[test]
+fn an_open_loop_run_offers_the_rate_asked_for() -> Result<()> {
+    let Some(server) = start("open_loop_rate")? else { return Ok(()) };
+    // 2,000 ops/s over 4 sessions for 1 s: far below what the server does, so the schedule
+    // (not the server) sets the count.
+    let args =
+        ["get", "--rate", "2000", "--duration", "1", "--warmup", "0.2", "--sessions", "4", "--keys", "20"];
+    let (code, v) = bench(&server, &args)?;
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(number(&v, "rate_ops_per_s"), 2000.0, "{v}");
+    let ops = number(&v, "ops");
+    assert!((1800.0..=2100.0).contains(&ops), "offered 2000 ops in 1 s, measured {ops}: {v}");
+    assert_eq!(number(&v, "errors"), 0.0, "{v}");
+    // A closed-loop run reports no rate.
+    let (_, closed) = bench(&server, &["get", "--duration", "0.3", "--warmup", "0", "--keys", "20"])?;
+    assert!(closed["rate_ops_per_s"].is_null(), "{closed}");
+    Ok(())
+}

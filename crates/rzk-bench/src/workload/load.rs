@@ -22,6 +22,7 @@ pub async fn run(b: &Bench, nodes: u64, parent: &str) -> Result<Report, BenchErr
     let plan = Plan {
         requests: Gen::numbered(parent, b.value_bytes),
         outstanding: b.outstanding,
+        rate: None,
         warmup: Duration::ZERO,
         stop: Stop::Ops(nodes),
         progress: Some("load"),

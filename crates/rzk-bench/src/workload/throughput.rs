@@ -43,6 +43,7 @@ async fn measured(b: &Bench, pipes: Vec<Pipe>, base: &str) -> (Result<Report, Be
     let plan = Plan {
         requests,
         outstanding: b.outstanding,
+        rate: b.rate,
         warmup: b.warmup,
         stop: b.stop,
         progress: Some(b.workload.name()),
@@ -63,6 +64,7 @@ async fn make_keys(b: &Bench, pipes: Vec<Pipe>, base: &str) -> Result<Vec<Pipe>,
     let plan = Plan {
         requests: Gen::numbered(base, b.value_bytes),
         outstanding: b.outstanding,
+        rate: None,
         warmup: Duration::ZERO,
         stop: Stop::Ops(u64::from(b.keys)),
         progress: None,
