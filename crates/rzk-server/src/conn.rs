@@ -27,8 +27,13 @@ use crate::four_letter::{FourLetterRequest, HostFacts};
 use crate::settings::FourLetterWhitelist;
 use crate::stats::SharedCounters;
 
-/// Bytes read from the socket at a time.
-const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// A connection's read buffer to start with: enough for a connect and pings, so that idle
+/// sessions stay small (it grows by doubling under load).
+const READ_BUF_BYTES_MIN: usize = 4 * 1024;
+/// Free room below which the read buffer grows before the next read.
+const READ_ROOM_BYTES_MIN: usize = 1024;
+/// A read buffer above this size is dropped for a small one once it is empty (after a burst).
+const READ_BUF_BYTES_KEEP_MAX: usize = 64 * 1024;
 /// How long a closing connection may take to flush what is queued for it.
 const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Bytes gathered into one socket write.
@@ -68,7 +73,7 @@ pub async fn serve_io<R, W>(
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut buf = BytesMut::with_capacity(READ_BUF_BYTES_MIN);
     // The first frame: a four-letter word or a ConnectRequest.
     let first = match read_frame(&mut rd, &mut buf, true, p.frame_bytes_max).await {
         Ok(Some(f)) => f,
@@ -190,12 +195,17 @@ async fn read_frame(
 ) -> Result<Option<Frame>, String> {
     loop {
         match take_frame(buf, first, frame_bytes_max) {
-            Ok(Some(f)) => return Ok(Some(f)),
+            Ok(Some(f)) => {
+                if buf.is_empty() && buf.capacity() > READ_BUF_BYTES_KEEP_MAX {
+                    *buf = BytesMut::with_capacity(READ_BUF_BYTES_MIN);
+                }
+                return Ok(Some(f));
+            }
             Ok(None) => {}
             Err(e) => return Err(e.to_string()),
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(READ_CHUNK_BYTES);
+        if buf.capacity() - buf.len() < READ_ROOM_BYTES_MIN {
+            buf.reserve(buf.len().max(READ_BUF_BYTES_MIN));
         }
         match rd.read_buf(buf).await {
             Ok(0) => {
@@ -221,7 +231,8 @@ async fn write_loop(
     mut rx: mpsc::Receiver<Outgoing>,
     shared: Arc<ConnShared>,
 ) {
-    let mut batch = BytesMut::with_capacity(WRITE_BATCH_BYTES);
+    // Grows with what is written at once (up to about WRITE_BATCH_BYTES), so idle sessions stay small.
+    let mut batch = BytesMut::new();
     while let Some(first) = rx.recv().await {
         let mut close = false;
         let mut next = Some(first);
