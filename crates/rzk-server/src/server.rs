@@ -22,6 +22,7 @@ use crate::quorum::links::Links;
 use crate::quorum::qcm::{Qcm, QcmConfig};
 use crate::quorum::setup::{QuorumSettings, load_epochs};
 use crate::quorum::shell::QuorumShell;
+use crate::quorum::tls::QuorumTls;
 use crate::restore::restore;
 use crate::settings::Settings;
 use crate::snapshotter::{SnapshotGate, Snapshotter, snapshot_now, spawn_writer};
@@ -42,6 +43,8 @@ pub enum StartError {
     MetricsBind { addr: SocketAddr, source: std::io::Error },
     #[error("client TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    #[error("quorum TLS (zookeeper.ssl.quorum.*): {0}")]
+    QuorumTls(crate::tls::TlsError),
     #[error("cannot load the database: {0}")]
     Restore(#[from] crate::restore::RestoreError),
     #[error("cannot open the transaction log: {0}")]
@@ -266,18 +269,23 @@ async fn start_quorum(
     tick_time_ms: i64,
     core_tx: &mpsc::Sender<CoreMsg>,
 ) -> Result<QuorumShell, StartError> {
+    let tls = match &q.tls {
+        Some(t) => Some(QuorumTls::new(t.clone()).map_err(StartError::QuorumTls)?),
+        None => None,
+    };
     let cfg = QcmConfig {
         my_id: q.my_id,
         listen: q.election_listen,
         my_addr_text: q.election_text.clone(),
         peers: q.election_peers.clone(),
         cnx_timeout: q.cnx_timeout,
+        tls: tls.clone(),
     };
     let (qcm, mut inbox) =
         Qcm::start(cfg).await.map_err(|source| StartError::Bind { addr: q.election_listen, source })?;
     let listener =
         bind_std(q.quorum_listen).map_err(|source| StartError::Bind { addr: q.quorum_listen, source })?;
-    let links = Links::new(core_tx.clone());
+    let links = Links::new(core_tx.clone(), tls, tokio::runtime::Handle::current());
     links.serve_learners(listener)?;
     let tx = core_tx.clone();
     tokio::spawn(async move {

@@ -141,9 +141,9 @@ pub fn log_refused(conn: u64, remote: SocketAddr, reason: &str) {
 }
 
 /// What identifies a file's contents cheaply: its modification time and length.
-type Fingerprint = Vec<Option<(SystemTime, u64)>>;
+pub(crate) type Fingerprint = Vec<Option<(SystemTime, u64)>>;
 
-fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
+pub(crate) fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
     paths
         .iter()
         .map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))

@@ -8,10 +8,47 @@ use std::time::{Duration, Instant};
 /// How often readiness is polled.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
-/// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+/// Lowest port [`free_port`] hands out.
+const TEST_PORT_MIN: u16 = 10_000;
+/// Tries before [`free_port`] falls back to a port the kernel picks.
+const TEST_PORT_TRIES: u32 = 200;
+
+/// A port on 127.0.0.1 that was free a moment ago. It is picked at random below the kernel's
+/// ephemeral range (`ip_local_port_range`), so that the outgoing connections of tests running at
+/// the same time cannot take it between the check and the server's bind; a process never gets
+/// the same port twice.
 pub fn free_port() -> io::Result<u16> {
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse::<u16>().ok()))
+        .unwrap_or(32_768);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let given = given.get_or_insert_with(HashSet::new);
+    if ephemeral_low > TEST_PORT_MIN + 1_000 {
+        let span = u64::from(ephemeral_low - TEST_PORT_MIN);
+        let seed = std::collections::hash_map::RandomState::new();
+        for i in 0..TEST_PORT_TRIES {
+            let mut h = seed.build_hasher();
+            h.write_u32(std::process::id());
+            h.write_u32(i);
+            let port = TEST_PORT_MIN + (h.finish() % span) as u16;
+            if given.contains(&port) {
+                continue;
+            }
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                given.insert(port);
+                return Ok(port);
+            }
+        }
+    }
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(l.local_addr()?.port())
+    let port = l.local_addr()?.port();
+    given.insert(port);
+    Ok(port)
 }
 
 /// Polls until `127.0.0.1:port` accepts a connection; false once `timeout` has passed.

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 
 use crate::net;
 use crate::process::ServerProcess;
-use crate::refzk::{JAVA, JVM_DEFAULT_FLAGS, RefZk, SLF4J_SIMPLE_JAR, ZOOKEEPER_JAR};
+use crate::refzk::{JAVA, JVM_DEFAULT_FLAGS, RefZk, server_classpath};
 
 /// How long a JVM may take to open its client port.
 pub const PEER_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -106,11 +106,9 @@ impl RefQuorumPeer {
     /// client port accepts.
     pub fn start_again(&mut self) -> io::Result<()> {
         self.runs += 1;
-        let classpath = if Path::new(SLF4J_SIMPLE_JAR).exists() {
-            format!("{ZOOKEEPER_JAR}:{SLF4J_SIMPLE_JAR}")
-        } else {
-            ZOOKEEPER_JAR.to_owned()
-        };
+        // The Netty jars too: with sslQuorum, Debian's jar needs classes its manifest does not
+        // list, and without them the election listener thread dies on its first connection.
+        let classpath = server_classpath();
         let mut cmd = Command::new(JAVA);
         cmd.args(JVM_DEFAULT_FLAGS)
             .args(&self.jvm_flags)

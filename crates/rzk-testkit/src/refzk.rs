@@ -36,7 +36,7 @@ pub const NETTY_TLS_JARS: [&str; 2] =
 
 /// The server's classpath: the jar, and the servlet API, slf4j-simple (logs on stderr) and the
 /// Netty jars TLS needs, when installed.
-fn server_classpath() -> String {
+pub(crate) fn server_classpath() -> String {
     let mut cp = ZOOKEEPER_JAR.to_owned();
     for jar in [SERVLET_API_JAR, SLF4J_SIMPLE_JAR].into_iter().chain(NETTY_TLS_JARS) {
         if Path::new(jar).exists() {

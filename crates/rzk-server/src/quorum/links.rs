@@ -5,6 +5,10 @@
 //!
 //! Packets read go to the core as [`CoreMsg::Peer`]; the leader link's are tagged with the
 //! link's generation so that a stale connection's last packets are dropped.
+//!
+//! With quorum TLS ([`super::tls`]) a learner's connection is upgraded on its own thread before
+//! it is served (the accept thread never waits for a handshake), the leader link after it
+//! connects; the threads then talk through a [`tunnel`] to the TLS stream.
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Write};
@@ -18,10 +22,14 @@ use bytes::Bytes;
 use rzk_node::PeerInput;
 use rzk_proto::QuorumPacket;
 use rzk_zab::leader::LearnerId;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use super::stream;
+use super::tls::{Accepted, QuorumTls};
+use super::tunnel::{QuorumStream, tunnel};
 use crate::core::CoreMsg;
+use crate::tls::TLS_HANDSHAKE_TIMEOUT;
 
 /// Pause between attempts to reach the leader (`Learner.connectToLeader` sleeps 1 s).
 pub const LEADER_DIAL_RETRY: Duration = Duration::from_millis(500);
@@ -35,7 +43,7 @@ enum WireOut {
 
 struct Writer {
     tx: smpsc::Sender<WireOut>,
-    stream: TcpStream,
+    stream: QuorumStream,
 }
 
 #[derive(Default)]
@@ -52,16 +60,21 @@ pub struct Links {
     next_learner: Arc<AtomicU64>,
     leader_gen: Arc<AtomicU64>,
     stopped: Arc<AtomicBool>,
+    /// Quorum TLS, if configured, and the runtime its handshakes and pumps run on.
+    tls: Option<Arc<QuorumTls>>,
+    rt: Handle,
 }
 
 impl Links {
-    pub fn new(core: mpsc::Sender<CoreMsg>) -> Links {
+    pub fn new(core: mpsc::Sender<CoreMsg>, tls: Option<Arc<QuorumTls>>, rt: Handle) -> Links {
         Links {
             shared: Arc::default(),
             core,
             next_learner: Arc::new(AtomicU64::new(1)),
             leader_gen: Arc::new(AtomicU64::new(0)),
             stopped: Arc::default(),
+            tls,
+            rt,
         }
     }
 
@@ -102,6 +115,68 @@ impl Links {
         let _ = stream.set_nodelay(true);
         let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!(id, %peer, "learner connected to the quorum port");
+        let Some(tls) = self.tls.clone() else {
+            self.serve_learner(id, QuorumStream::Plain(stream));
+            return;
+        };
+        let links = self.clone();
+        let spawned = std::thread::Builder::new().name(format!("rzk-learner-{id}-tls")).spawn(move || {
+            match links.accept_tls(&tls, stream) {
+                Ok(s) => links.serve_learner(id, s),
+                Err(reason) => {
+                    tracing::warn!(id, %peer, %reason, "learner connection refused");
+                }
+            }
+        });
+        if spawned.is_err() {
+            tracing::warn!(id, "cannot start a thread for a learner's TLS handshake");
+        }
+    }
+
+    /// The listener's side of quorum TLS on a learner's connection, within
+    /// [`TLS_HANDSHAKE_TIMEOUT`]; the error says why the learner was refused.
+    fn accept_tls(&self, tls: &QuorumTls, stream: TcpStream) -> Result<QuorumStream, String> {
+        stream.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let accepted = self.rt.block_on(async {
+            let s = tokio::net::TcpStream::from_std(stream).map_err(|e| e.to_string())?;
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(s)).await {
+                Ok(r) => r,
+                Err(_) => Err(format!("TLS handshake not finished within {TLS_HANDSHAKE_TIMEOUT:?}")),
+            }
+        })?;
+        match accepted {
+            Accepted::Plain(s) => {
+                let s = s.into_std().map_err(|e| e.to_string())?;
+                s.set_nonblocking(false).map_err(|e| e.to_string())?;
+                Ok(QuorumStream::Plain(s))
+            }
+            Accepted::Tls(t) => tunnel(&self.rt, t).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Connects to `addr`: TCP, then TLS with `sslQuorum`, each within `timeout`.
+    fn dial(&self, addr: SocketAddr, timeout: Duration) -> std::io::Result<QuorumStream> {
+        let stream = TcpStream::connect_timeout(&addr, timeout)?;
+        let _ = stream.set_nodelay(true);
+        let Some(tls) = self.tls.as_ref().filter(|t| t.dials_tls()) else {
+            return Ok(QuorumStream::Plain(stream));
+        };
+        stream.set_nonblocking(true)?;
+        let secured = self.rt.block_on(async {
+            let s = tokio::net::TcpStream::from_std(stream)?;
+            match tokio::time::timeout(timeout, tls.connect(s)).await {
+                Ok(r) => r,
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("TLS handshake with {addr} not finished within {timeout:?}"),
+                )),
+            }
+        })?;
+        tunnel(&self.rt, secured)
+    }
+
+    /// Registers a learner's connection with the core and starts its reader and writer.
+    fn serve_learner(&self, id: LearnerId, stream: QuorumStream) {
         let (Ok(read_half), Ok(write_half), Ok(keep)) =
             (stream.try_clone(), stream.try_clone(), stream.try_clone())
         else {
@@ -188,7 +263,7 @@ impl Links {
                 if links.leader_gen.load(Ordering::Relaxed) != generation || links.stopped.load(Ordering::Relaxed) {
                     return;
                 }
-                match TcpStream::connect_timeout(&addr, connect_timeout) {
+                match links.dial(addr, connect_timeout) {
                     Ok(s) => break s,
                     Err(e) => {
                         if Instant::now() + LEADER_DIAL_RETRY >= deadline {
@@ -201,7 +276,6 @@ impl Links {
                     }
                 }
             };
-            let _ = stream.set_nodelay(true);
             let (Ok(read_half), Ok(write_half), Ok(keep)) = (stream.try_clone(), stream.try_clone(), stream.try_clone())
             else {
                 send(&links, PeerInput::LeaderConnectFailed);
@@ -261,7 +335,7 @@ impl Links {
 }
 
 /// A writer thread: packets in order, flushed whenever the queue runs dry.
-fn spawn_writer(stream: TcpStream, name: String) -> smpsc::Sender<WireOut> {
+fn spawn_writer(stream: QuorumStream, name: String) -> smpsc::Sender<WireOut> {
     let (tx, rx) = smpsc::channel::<WireOut>();
     let spawned = std::thread::Builder::new().name(name).spawn(move || {
         let mut w = BufWriter::with_capacity(256 * 1024, stream);

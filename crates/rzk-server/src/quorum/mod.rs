@@ -4,6 +4,8 @@
 //!   notifications; the election itself is the pure state machine in `rzk_zab::election`.
 //! - [`stream`] and [`links`]: the quorum port (learners ↔ leader), QuorumPacket records back to
 //!   back and the SNAP stream.
+//! - [`tls`] and [`tunnel`]: TLS between servers on both ports (`sslQuorum`, `portUnification`),
+//!   and how the quorum port's blocking threads share a TLS stream.
 //! - [`setup`]: the ensemble part of zoo.cfg, and the epoch files.
 //! - [`shell`]: where the node's peer messages go, and the storage work done synchronously.
 
@@ -12,3 +14,5 @@ pub mod qcm;
 pub mod setup;
 pub mod shell;
 pub mod stream;
+pub mod tls;
+pub mod tunnel;

@@ -24,7 +24,12 @@
 //! [`QcmConfig::cnx_timeout`], bounds both connecting and reading a header (Java reads headers
 //! under the quorum socket timeout, `quorumCnxnTimeoutMs` or tickTime × syncLimit); and the
 //! receive queue applies backpressure (a slow consumer stops the socket reads) where Java's
-//! `CircularBlockingQueue` drops the oldest message. No SASL, no TLS.
+//! `CircularBlockingQueue` drops the oldest message. No SASL.
+//!
+//! TLS ([`QcmConfig::tls`], `sslQuorum`/`portUnification`): a dialer runs the handshake before it
+//! writes its header, a listener before it reads one, both within `cnxTimeout`; a refused peer
+//! is logged and its connection closed. A connection is then two halves of one stream (plain
+//! TCP halves, or `tokio::io::split` of the TLS stream), boxed so the links need not care.
 
 mod dial;
 mod link;
@@ -42,10 +47,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 
+use super::tls::QuorumTls;
 pub use wire::{
     FRAME_BYTES_MAX, HEADER_ADDR_BYTES_MAX, OBSERVER_ID, PROTOCOL_VERSION_V1, PROTOCOL_VERSION_V2,
 };
@@ -60,6 +68,35 @@ pub const DIAL_BACKOFF_MIN: Duration = Duration::from_millis(100);
 pub const DIAL_BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// Incoming connections whose header is still being read; more are closed at once.
 pub const HANDSHAKES_IN_FLIGHT_MAX: usize = 64;
+
+/// The reading half of a connection, plain or TLS.
+type PeerRead = BufReader<Box<dyn AsyncRead + Send + Unpin>>;
+/// The writing half; written messages are flushed (a TLS stream may hold bytes back).
+type PeerWrite = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// An open election connection.
+struct Conn {
+    rd: PeerRead,
+    wr: PeerWrite,
+    local: SocketAddr,
+    remote: SocketAddr,
+}
+
+impl Conn {
+    fn plain(stream: TcpStream) -> io::Result<Conn> {
+        let (local, remote) = (stream.local_addr()?, stream.peer_addr()?);
+        let (rd, wr) = stream.into_split();
+        Ok(Conn { rd: BufReader::new(Box::new(rd)), wr: Box::new(wr), local, remote })
+    }
+
+    fn tls<S>(stream: S, local: SocketAddr, remote: SocketAddr) -> Conn
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let (rd, wr) = tokio::io::split(stream);
+        Conn { rd: BufReader::new(Box::new(rd)), wr: Box::new(wr), local, remote }
+    }
+}
 
 /// Where messages from peers arrive: `(sid, message bytes)`.
 pub type Inbox = mpsc::Receiver<(i64, Vec<u8>)>;
@@ -78,6 +115,8 @@ pub struct QcmConfig {
     pub peers: BTreeMap<i64, SocketAddr>,
     /// `cnxTimeout`: bounds a connect and the reading of a header ([`CNX_TIMEOUT_DEFAULT`]).
     pub cnx_timeout: Duration,
+    /// Quorum TLS; `None` for plaintext only.
+    pub tls: Option<Arc<QuorumTls>>,
 }
 
 impl QcmConfig {
@@ -145,6 +184,7 @@ impl Qcm {
             my_id: cfg.my_id,
             my_addr_text: cfg.my_addr_text,
             cnx_timeout: cfg.cnx_timeout,
+            tls: cfg.tls,
             local_addr,
             runtime: Handle::current(),
             state: Mutex::new(State {
@@ -236,6 +276,7 @@ struct Shared {
     my_id: i64,
     my_addr_text: String,
     cnx_timeout: Duration,
+    tls: Option<Arc<QuorumTls>>,
     local_addr: SocketAddr,
     runtime: Handle,
     state: Mutex<State>,

@@ -11,6 +11,9 @@ use rzk_config::{Config, LearnerType};
 use rzk_storage::epoch::{ACCEPTED_EPOCH, CURRENT_EPOCH, EpochStore};
 use rzk_zab::verifier::{Hierarchy, Member, QuorumVerifier};
 
+use super::tls::QuorumTlsSettings;
+use crate::tls::settings::TlsSettingsError;
+
 /// The ensemble part of the settings.
 #[derive(Debug, Clone)]
 pub struct QuorumSettings {
@@ -32,6 +35,8 @@ pub struct QuorumSettings {
     pub force_snap_sync: bool,
     /// `zookeeper.commitLogCount`.
     pub commit_log_count: usize,
+    /// `sslQuorum` / `portUnification` and the `ssl.quorum.*` stores; `None` for plaintext.
+    pub tls: Option<QuorumTlsSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +47,8 @@ pub enum QuorumSetupError {
     NotAMember(i64),
     #[error("cannot resolve {0}")]
     Resolve(String),
+    #[error("quorum TLS: {0}")]
+    Tls(#[from] TlsSettingsError),
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, QuorumSetupError> {
@@ -111,6 +118,7 @@ impl QuorumSettings {
                 .get("zookeeper.commitLogCount")
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(rzk_zab::sync::COMMIT_LOG_COUNT_DEFAULT),
+            tls: QuorumTlsSettings::from_config(c)?,
         })
     }
 }

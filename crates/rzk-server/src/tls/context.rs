@@ -10,10 +10,13 @@
 
 use std::sync::Arc;
 
-use rustls::ServerConfig;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
+use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, ServerConfig};
 
 use crate::tls::settings::{ClientAuth, StoreSettings, TlsSettings};
 use crate::tls::stores::{self, StoreError, StoreType};
@@ -50,6 +53,83 @@ pub fn server_config(s: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
         .with_client_cert_verifier(verifier)
         .with_single_cert(identity.chain, identity.key)?;
     Ok(Arc::new(config))
+}
+
+/// The rustls configuration for dialing a peer that must show a certificate signed by a CA of
+/// the trust store, and shows ours (the quorum's mutual authentication, `QuorumX509Util`).
+/// Without `hostname_verification` the peer's certificate need not name the address dialed
+/// (`ZKTrustManager` with `ssl.quorum.hostnameVerification=false`).
+pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsError> {
+    let provider = Arc::new(provider(s)?);
+    let versions = versions(&s.protocols)?;
+    let ts = s.trust_store.as_ref().ok_or(TlsError::NoTrustStore("need"))?;
+    let roots = Arc::new(trusted_roots(ts)?);
+    let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .build()
+        .map_err(|e| TlsError::Rustls(rustls::Error::General(e.to_string())))?;
+    let verifier: Arc<dyn ServerCertVerifier> =
+        if s.hostname_verification { webpki } else { Arc::new(AnyName(webpki)) };
+    let key_store = s.key_store.as_ref().ok_or(TlsError::NoKeyStore)?;
+    let kind = store_type(key_store, "keyStore.type")?;
+    let identity = stores::load_identity(&key_store.location, &key_store.password, kind)
+        .map_err(|source| TlsError::Store { which: "keyStore", source })?;
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(identity.chain, identity.key)?;
+    Ok(Arc::new(config))
+}
+
+/// A server verifier that checks the chain but not the name (hostname verification off).
+#[derive(Debug)]
+struct AnyName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// Whether `cert` names `ip` in its subject alternative names, as `ZKHostnameVerifier` checks
+/// a peer's address (rzk does no reverse DNS lookup for the host-name fallback).
+pub fn names_ip(cert: &CertificateDer<'_>, ip: std::net::IpAddr) -> bool {
+    let Ok(parsed) = ParsedCertificate::try_from(cert) else { return false };
+    rustls::client::verify_server_name(&parsed, &ServerName::IpAddress(ip.into())).is_ok()
 }
 
 /// The warnings that the settings deserve (unsupported settings, names rustls lacks).
@@ -127,16 +207,7 @@ fn versions(protocols: &[String]) -> Result<Vec<&'static rustls::SupportedProtoc
     Ok(v)
 }
 
-fn client_verifier(
-    s: &TlsSettings,
-    provider: &Arc<CryptoProvider>,
-) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
-    let label = match s.client_auth {
-        ClientAuth::None => return Ok(WebPkiClientVerifier::no_client_auth()),
-        ClientAuth::Want => "want",
-        ClientAuth::Need => "need",
-    };
-    let ts = s.trust_store.as_ref().ok_or(TlsError::NoTrustStore(label))?;
+fn trusted_roots(ts: &StoreSettings) -> Result<rustls::RootCertStore, TlsError> {
     let kind = store_type(ts, "trustStore.type")?;
     let certs = stores::load_trusted(&ts.location, &ts.password, kind)
         .map_err(|source| TlsError::Store { which: "trustStore", source })?;
@@ -147,6 +218,20 @@ fn client_verifier(
             source: StoreError::Invalid { path: ts.location.clone(), reason: e.to_string() },
         })?;
     }
+    Ok(roots)
+}
+
+fn client_verifier(
+    s: &TlsSettings,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
+    let label = match s.client_auth {
+        ClientAuth::None => return Ok(WebPkiClientVerifier::no_client_auth()),
+        ClientAuth::Want => "want",
+        ClientAuth::Need => "need",
+    };
+    let ts = s.trust_store.as_ref().ok_or(TlsError::NoTrustStore(label))?;
+    let roots = trusted_roots(ts)?;
     let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
     let builder = if s.client_auth == ClientAuth::Want { builder.allow_unauthenticated() } else { builder };
     builder.build().map_err(|e| TlsError::Rustls(rustls::Error::General(e.to_string())))

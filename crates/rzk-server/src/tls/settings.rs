@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use rzk_config::Config;
 
+/// Where the client port's settings are (`X509Util`'s `zookeeper.ssl.` properties).
+pub const CLIENT_PREFIX: &str = "zookeeper.ssl.";
+/// Where the quorum's are (`QuorumX509Util`: `zookeeper.ssl.quorum.`).
+pub const QUORUM_PREFIX: &str = "zookeeper.ssl.quorum.";
 /// `X509Util.DEFAULT_PROTOCOL` in 3.8.
 pub const DEFAULT_PROTOCOL: &str = "TLSv1.2";
 /// The class `zookeeper.authProvider.<scheme>` names for the built-in x509 provider.
@@ -55,8 +59,8 @@ pub struct TlsSettings {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TlsSettingsError {
-    #[error("zookeeper.ssl.clientAuth: '{0}' is not one of none, want, need")]
-    ClientAuth(String),
+    #[error("{property}: '{value}' is not one of none, want, need")]
+    ClientAuth { property: String, value: String },
     #[error("{property}: cannot read the password file {path}: {reason}")]
     PasswordFile { property: String, path: String, reason: String },
 }
@@ -72,14 +76,25 @@ pub struct ClientTls {
 impl TlsSettings {
     /// Reads the client TLS settings (`zookeeper.ssl.*`, not `zookeeper.ssl.quorum.*`).
     pub fn from_config(c: &Config) -> Result<TlsSettings, TlsSettingsError> {
+        TlsSettings::with_prefix(c, CLIENT_PREFIX)
+    }
+
+    /// Reads the settings under `prefix`: [`CLIENT_PREFIX`] for the client port (`X509Util`),
+    /// [`QUORUM_PREFIX`] for the quorum and election ports (`QuorumX509Util`).
+    pub fn with_prefix(c: &Config, prefix: &str) -> Result<TlsSettings, TlsSettingsError> {
         let p = &c.system_props;
-        let get = |k: &str| p.get(&format!("zookeeper.ssl.{k}")).map(str::to_string);
+        let get = |k: &str| p.get(&format!("{prefix}{k}")).map(str::to_string);
         let mut unsupported = Vec::new();
         let client_auth = match get("clientAuth").as_deref().map(str::to_uppercase).as_deref() {
             None | Some("") | Some("NEED") => ClientAuth::Need,
             Some("WANT") => ClientAuth::Want,
             Some("NONE") => ClientAuth::None,
-            Some(_) => return Err(TlsSettingsError::ClientAuth(get("clientAuth").unwrap_or_default())),
+            Some(_) => {
+                return Err(TlsSettingsError::ClientAuth {
+                    property: format!("{prefix}clientAuth"),
+                    value: get("clientAuth").unwrap_or_default(),
+                });
+            }
         };
         let protocol = get("protocol").unwrap_or_else(|| DEFAULT_PROTOCOL.to_string());
         let protocols = match get("enabledProtocols") {
@@ -91,16 +106,16 @@ impl TlsSettings {
             [("crl", "certificate revocation lists are not checked"), ("ocsp", "OCSP is not checked")]
         {
             if get(key).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-                unsupported.push(format!("zookeeper.ssl.{key}=true: {why}"));
+                unsupported.push(format!("{prefix}{key}=true: {why}"));
             }
         }
         if let Some(class) = get("context.supplier.class") {
             unsupported
-                .push(format!("zookeeper.ssl.context.supplier.class={class}: Java classes cannot be loaded"));
+                .push(format!("{prefix}context.supplier.class={class}: Java classes cannot be loaded"));
         }
         Ok(TlsSettings {
-            key_store: store(c, "keyStore")?,
-            trust_store: store(c, "trustStore")?,
+            key_store: store(c, prefix, "keyStore")?,
+            trust_store: store(c, prefix, "trustStore")?,
             client_auth,
             protocols,
             cipher_suites,
@@ -138,10 +153,10 @@ fn split_list(s: &str) -> Vec<String> {
     s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
 }
 
-/// `ssl.<which>.location/.password/.passwordPath/.type`; `None` without a location.
-fn store(c: &Config, which: &str) -> Result<Option<StoreSettings>, TlsSettingsError> {
+/// `<prefix><which>.location/.password/.passwordPath/.type`; `None` without a location.
+fn store(c: &Config, prefix: &str, which: &str) -> Result<Option<StoreSettings>, TlsSettingsError> {
     let p = &c.system_props;
-    let key = |k: &str| format!("zookeeper.ssl.{which}.{k}");
+    let key = |k: &str| format!("{prefix}{which}.{k}");
     let Some(location) = p.get(&key("location")).filter(|l| !l.is_empty()) else { return Ok(None) };
     let mut password = p.get(&key("password")).unwrap_or("").to_string();
     if let Some(path) = p.get(&key("passwordPath")).filter(|l| !l.is_empty()) {
@@ -234,6 +249,6 @@ mod tests {
         assert_eq!(ClientTls::from_config(&config(&[])), Ok(None));
         assert!(!x509_provider_enabled(&config(&[])));
         let c = config(&["secureClientPort=2281", "ssl.clientAuth=maybe"]);
-        assert!(matches!(ClientTls::from_config(&c), Err(TlsSettingsError::ClientAuth(_))));
+        assert!(matches!(ClientTls::from_config(&c), Err(TlsSettingsError::ClientAuth { .. })));
     }
 }

@@ -7,12 +7,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::wire::encode_initial;
-use super::{DIAL_BACKOFF_MAX, DIAL_BACKOFF_MIN, DialBack, Shared, State, link};
+use super::{Conn, DIAL_BACKOFF_MAX, DIAL_BACKOFF_MIN, DialBack, Shared, State, link};
 
 /// Starts the dialer of `sid` unless it runs; a `dial_back` is recorded and wakes a running one.
 pub(super) fn ensure_dialer(sh: &Arc<Shared>, st: &mut State, sid: i64, dial_back: Option<DialBack>) {
@@ -37,16 +37,17 @@ pub(super) fn ensure_dialer(sh: &Arc<Shared>, st: &mut State, sid: i64, dial_bac
 async fn dial_loop(sh: Arc<Shared>, sid: i64, kick: Arc<Notify>) {
     let mut backoff = DIAL_BACKOFF_MIN;
     let mut failures = 0u32;
+    let mut last_error: Option<String> = None;
     while let Some(addr) = next_target(&sh, sid) {
         match tokio::time::timeout(sh.cnx_timeout, connect(&sh, addr)).await {
-            Ok(Ok(stream)) => {
+            Ok(Ok(conn)) => {
                 failures = 0;
+                last_error = None;
                 sh.lock().dials_completed += 1;
                 if sh.my_id > sid {
-                    let (rd, wr) = stream.into_split();
                     let mut st = sh.lock();
                     if !st.shut {
-                        link::register(&sh, &mut st, sid, BufReader::new(rd), wr, None);
+                        link::register(&sh, &mut st, sid, conn, None);
                     }
                 } else {
                     // Only the larger sid keeps a connection; the peer dials back.
@@ -55,7 +56,12 @@ async fn dial_loop(sh: Arc<Shared>, sid: i64, kick: Arc<Notify>) {
             }
             Ok(Err(error)) => {
                 failures += 1;
-                if failures == 1 {
+                // Each new reason is worth a warning (a peer that was down may now refuse our
+                // certificate); the same one again is not.
+                let reason = error.to_string();
+                let new_reason = last_error.as_deref() != Some(reason.as_str());
+                last_error = Some(reason);
+                if new_reason {
                     tracing::warn!(my_id = sh.my_id, sid, %addr, %error, "cannot open election connection; retrying");
                 } else {
                     tracing::debug!(my_id = sh.my_id, sid, %addr, %error, failures, "cannot open election connection");
@@ -99,9 +105,18 @@ fn next_target(sh: &Shared, sid: i64) -> Option<SocketAddr> {
     target
 }
 
-async fn connect(sh: &Shared, addr: SocketAddr) -> std::io::Result<TcpStream> {
-    let mut stream = TcpStream::connect(addr).await?;
+/// Connects, runs the TLS handshake with `sslQuorum`, and writes our header.
+async fn connect(sh: &Shared, addr: SocketAddr) -> std::io::Result<Conn> {
+    let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    stream.write_all(&encode_initial(sh.my_id, &sh.my_addr_text)).await?;
-    Ok(stream)
+    let mut conn = match sh.tls.as_ref().filter(|t| t.dials_tls()) {
+        None => Conn::plain(stream)?,
+        Some(tls) => {
+            let (local, remote) = (stream.local_addr()?, stream.peer_addr()?);
+            Conn::tls(tls.connect(stream).await?, local, remote)
+        }
+    };
+    conn.wr.write_all(&encode_initial(sh.my_id, &sh.my_addr_text)).await?;
+    conn.wr.flush().await?;
+    Ok(conn)
 }

@@ -7,27 +7,17 @@
 use std::io;
 use std::sync::Arc;
 
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, mpsc};
 
 use super::wire::{encode_frame, read_frame};
-use super::{Link, Peer, Shared, State, dial};
+use super::{Conn, Link, Peer, PeerRead, PeerWrite, Shared, State, dial};
 
-/// Makes `rd`/`wr` the connection to `sid`, closing the one it had, unless this one was
+/// Makes `conn` the connection to `sid`, closing the one it had, unless this one was
 /// accepted before the one it had (then this one is closed). `accepted` is the accept number of
 /// an accepted connection, `None` for one we dialed.
-pub(super) fn register(
-    sh: &Arc<Shared>,
-    st: &mut State,
-    sid: i64,
-    rd: BufReader<OwnedReadHalf>,
-    wr: OwnedWriteHalf,
-    accepted: Option<u64>,
-) {
-    let (Ok(local), Ok(remote)) = (wr.local_addr(), wr.peer_addr()) else {
-        return; // Already disconnected.
-    };
+pub(super) fn register(sh: &Arc<Shared>, st: &mut State, sid: i64, conn: Conn, accepted: Option<u64>) {
+    let Conn { rd, wr, local, remote } = conn;
     let Some(recv_tx) = st.recv_tx.clone() else {
         return; // Shut down.
     };
@@ -67,8 +57,8 @@ async fn run(
     sh: Arc<Shared>,
     sid: i64,
     id: u64,
-    mut rd: BufReader<OwnedReadHalf>,
-    mut wr: OwnedWriteHalf,
+    mut rd: PeerRead,
+    mut wr: PeerWrite,
     wake: Arc<Notify>,
     recv_tx: mpsc::Sender<(i64, Vec<u8>)>,
 ) {
@@ -95,11 +85,7 @@ fn current(st: &mut State, sid: i64, id: u64) -> Option<&mut Peer> {
     st.peers.get_mut(&sid).filter(|p| p.link.as_ref().is_some_and(|l| l.id == id))
 }
 
-async fn read_loop(
-    sid: i64,
-    rd: &mut BufReader<OwnedReadHalf>,
-    recv_tx: &mpsc::Sender<(i64, Vec<u8>)>,
-) -> io::Error {
+async fn read_loop(sid: i64, rd: &mut PeerRead, recv_tx: &mpsc::Sender<(i64, Vec<u8>)>) -> io::Error {
     loop {
         match read_frame(rd).await {
             // A send error means the consumer is gone: the message has nowhere to go.
@@ -111,7 +97,13 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(sh: &Shared, sid: i64, id: u64, wr: &mut OwnedWriteHalf, wake: &Notify) -> End {
+/// Writes one framed message and flushes it (a no-op on TCP; TLS may hold bytes back).
+async fn write_message(wr: &mut PeerWrite, msg: &[u8]) -> io::Result<()> {
+    wr.write_all(&encode_frame(msg)).await?;
+    wr.flush().await
+}
+
+async fn write_loop(sh: &Shared, sid: i64, id: u64, wr: &mut PeerWrite, wake: &Notify) -> End {
     // `SendWorker.run`: with nothing queued, make sure the peer got the last message.
     let resend = {
         let mut st = sh.lock();
@@ -119,7 +111,7 @@ async fn write_loop(sh: &Shared, sid: i64, id: u64, wr: &mut OwnedWriteHalf, wak
         if peer.pending.is_none() { peer.last_sent.clone() } else { None }
     };
     if let Some(msg) = resend
-        && let Err(e) = wr.write_all(&encode_frame(&msg)).await
+        && let Err(e) = write_message(wr, &msg).await
     {
         return End::Io(e);
     }
@@ -135,7 +127,7 @@ async fn write_loop(sh: &Shared, sid: i64, id: u64, wr: &mut OwnedWriteHalf, wak
         };
         match next {
             Some(msg) => {
-                if let Err(e) = wr.write_all(&encode_frame(&msg)).await {
+                if let Err(e) = write_message(wr, &msg).await {
                     return End::Io(e);
                 }
             }

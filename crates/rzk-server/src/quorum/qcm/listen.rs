@@ -8,12 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::io::BufReader;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::super::tls::Accepted;
 use super::wire::{self, InitialMessage, OBSERVER_ID};
-use super::{DialBack, HANDSHAKES_IN_FLIGHT_MAX, Peer, Shared, dial, link};
+use super::{Conn, DialBack, HANDSHAKES_IN_FLIGHT_MAX, Peer, Shared, dial, link};
 
 /// `ServerSocket`'s default backlog, as ZooKeeper's listener uses.
 const LISTEN_BACKLOG: i32 = 50;
@@ -75,11 +74,35 @@ impl Drop for InFlight {
     }
 }
 
+/// The connection as the peer speaks it: TLS (`sslQuorum`, or a TLS first byte with
+/// `portUnification`) or plaintext. The error says why the peer was refused.
+async fn open(sh: &Shared, stream: TcpStream) -> Result<Conn, String> {
+    let Some(tls) = &sh.tls else { return Conn::plain(stream).map_err(|e| e.to_string()) };
+    let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) => return Err(e.to_string()),
+    };
+    match tls.accept(stream).await? {
+        Accepted::Plain(s) => Conn::plain(s).map_err(|e| e.to_string()),
+        Accepted::Tls(s) => Ok(Conn::tls(s, local, remote)),
+    }
+}
+
 async fn handshake(sh: Arc<Shared>, stream: TcpStream, remote: SocketAddr, seq: u64, slot: InFlight) {
     let _ = stream.set_nodelay(true);
-    let (rd, wr) = stream.into_split();
-    let mut rd = BufReader::new(rd);
-    let header = match tokio::time::timeout(sh.cnx_timeout, wire::read_initial(&mut rd)).await {
+    let conn = match tokio::time::timeout(sh.cnx_timeout, open(&sh, stream)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(reason)) => {
+            tracing::warn!(my_id = sh.my_id, %remote, %reason, "election connection refused");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(my_id = sh.my_id, %remote, timeout = ?sh.cnx_timeout, "no TLS handshake on the election connection in time; closing");
+            return;
+        }
+    };
+    let mut conn = conn;
+    let header = match tokio::time::timeout(sh.cnx_timeout, wire::read_initial(&mut conn.rd)).await {
         Ok(Ok(h)) => h,
         Ok(Err(error)) => {
             tracing::warn!(my_id = sh.my_id, %remote, %error, "bad election connection header; closing");
@@ -92,7 +115,7 @@ async fn handshake(sh: Arc<Shared>, stream: TcpStream, remote: SocketAddr, seq: 
     };
     let addr = resolve(&header, sh.cnx_timeout).await;
     drop(slot);
-    on_header(&sh, header, addr, seq, rd, wr);
+    on_header(&sh, header, addr, seq, conn);
 }
 
 /// The first usable address of the header (`InitialMessage.parse` drops wildcard addresses).
@@ -114,14 +137,7 @@ async fn resolve(header: &InitialMessage, timeout: Duration) -> Option<SocketAdd
     None
 }
 
-fn on_header(
-    sh: &Arc<Shared>,
-    header: InitialMessage,
-    addr: Option<SocketAddr>,
-    seq: u64,
-    rd: BufReader<OwnedReadHalf>,
-    wr: OwnedWriteHalf,
-) {
+fn on_header(sh: &Arc<Shared>, header: InitialMessage, addr: Option<SocketAddr>, seq: u64, conn: Conn) {
     let mut st = sh.lock();
     if st.shut {
         return;
@@ -146,9 +162,9 @@ fn on_header(
         // It may believe our old connection is gone: drop that one too, then dial back.
         tracing::debug!(my_id = sh.my_id, sid, "election connection from a smaller sid; dialing back");
         sh.drop_link(&mut st, sid, "the peer connected again");
-        drop((rd, wr));
+        drop(conn);
         dial::ensure_dialer(sh, &mut st, sid, Some(DialBack { addr }));
     } else {
-        link::register(sh, &mut st, sid, rd, wr, Some(seq));
+        link::register(sh, &mut st, sid, conn, Some(seq));
     }
 }
