@@ -298,15 +298,7 @@ mod tests {
     }
 
     fn config(lines: &[&str]) -> Config {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut text = format!("dataDir={}\nclientPort=2181\n", dir.path().display());
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        let cfg = dir.path().join("zoo.cfg");
-        std::fs::write(&cfg, text).expect("write");
-        rzk_config::load(&cfg, std::iter::empty::<(&str, &str)>(), &[]).expect("config loads").config
+        crate::tls::settings::test_config(lines)
     }
 
     #[test]

@@ -176,20 +176,26 @@ fn read_secret(path: &str) -> Result<String, String> {
     Ok(text.strip_suffix('\n').map(str::to_string).unwrap_or(text))
 }
 
+/// A configuration from zoo.cfg `lines` (plus a dataDir and clientPort), for tests.
+#[cfg(test)]
+pub(crate) fn test_config(lines: &[&str]) -> Config {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = format!("dataDir={}\nclientPort=2181\n", dir.path().display());
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    let cfg = dir.path().join("zoo.cfg");
+    std::fs::write(&cfg, text).expect("write");
+    rzk_config::load(&cfg, std::iter::empty::<(&str, &str)>(), &[]).expect("config loads").config
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn config(lines: &[&str]) -> Config {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut text = format!("dataDir={}\nclientPort=2181\n", dir.path().display());
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        let cfg = dir.path().join("zoo.cfg");
-        std::fs::write(&cfg, text).expect("write");
-        rzk_config::load(&cfg, std::iter::empty::<(&str, &str)>(), &[]).expect("config loads").config
+        test_config(lines)
     }
 
     #[test]
