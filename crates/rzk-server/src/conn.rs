@@ -29,9 +29,9 @@ use crate::stats::SharedCounters;
 
 /// A connection's read buffer to start with: enough for a connect and pings, so that idle
 /// sessions stay small (it grows by doubling under load).
-const READ_BUF_BYTES_MIN: usize = 4 * 1024;
+const READ_BUF_BYTES_MIN: usize = 1024;
 /// Free room below which the read buffer grows before the next read.
-const READ_ROOM_BYTES_MIN: usize = 1024;
+const READ_ROOM_BYTES_MIN: usize = 256;
 /// A read buffer above this size is dropped for a small one once it is empty (after a burst).
 const READ_BUF_BYTES_KEEP_MAX: usize = 64 * 1024;
 /// How long a closing connection may take to flush what is queued for it.
