@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rzk_proto::ServerId;
 
-use crate::client_sasl::{ClientSaslConfig, read_client_sasl};
+use crate::client_sasl::{ClientSaslConfig, read_client_sasl, read_quorum_sasl_logins};
 use crate::config::{Config, MAX_EXTENDED_SERVER_ID, MIN_SNAP_RETAIN_COUNT};
 use crate::error::{ConfigError, ConfigWarning, Origin, WarningKind};
 use crate::files::ConfigFiles;
@@ -101,6 +101,10 @@ pub fn parse_config(
     let r = resolve(&sysprops, distributed, &mut warnings)?;
     let client_sasl =
         read_client_sasl(&sysprops, &r.auth_providers, r.digest_auth_enabled, files, &mut warnings)?;
+    let mut s = s;
+    if s.quorum_sasl.enabled && distributed {
+        read_quorum_sasl_logins(&sysprops, files, &mut s.quorum_sasl)?;
+    }
     if distributed && r.extended_types_enabled && server_id.is_some_and(|id| id.0 > MAX_EXTENDED_SERVER_ID) {
         let message = format!(
             "extendedTypesEnabled is true but Server ID is too large. Cannot be larger than {MAX_EXTENDED_SERVER_ID}"

@@ -162,6 +162,64 @@ pub(crate) fn read_client_sasl(
     })
 }
 
+/// Quorum SASL's logins (`QuorumPeer.initialize` with `quorum.auth.enableSasl`): the server
+/// section's `user_<name>` passwords (`SaslQuorumServerCallbackHandler`) and the learner
+/// section's `username` / `password` (what `DigestLoginModule` puts in the subject). As in
+/// ZooKeeper, a missing JAAS file or section stops start-up.
+pub(crate) fn read_quorum_sasl_logins(
+    props: &SystemProps,
+    files: &dyn ConfigFiles,
+    sasl: &mut crate::config::QuorumSaslConfig,
+) -> Result<(), ConfigError> {
+    let key = JAAS_CONFIG_PROPERTY;
+    let at = props.entry(key).map_or(Origin::Derived, |p| p.origin.clone());
+    let missing = |section: &str| {
+        ConfigError::invalid(
+            &at,
+            key,
+            format!(
+                "SASL-authentication failed because the specified JAAS configuration section '{section}' could not be found."
+            ),
+        )
+    };
+    let Some(path) = props.get(key).map(jaas_path) else {
+        return Err(missing(&sasl.server_login_context));
+    };
+    let bytes = files
+        .read(&path)
+        .map_err(|source| ConfigError::Read { path: path.clone(), source })?
+        .ok_or_else(|| missing(&sasl.server_login_context))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let jaas =
+        parse_jaas(&text, |name| props.get(name).map(str::to_owned)).map_err(|e| ConfigError::Syntax {
+            at: if e.line == 0 { Origin::file(&path) } else { Origin::file_line(&path, e.line) },
+            message: format!("JAAS configuration error: {}", e.message),
+        })?;
+    let mut sections = Vec::new();
+    for section in [&sasl.server_login_context, &sasl.learner_login_context] {
+        let entry = jaas.entry(section).ok_or_else(|| missing(section))?;
+        if let Some(m) = entry.modules.iter().find(|m| m.class != DIGEST_LOGIN_MODULE) {
+            let message = format!(
+                "section '{section}': the login module {} is not supported by rzk; only {DIGEST_LOGIN_MODULE} (SASL DIGEST-MD5) is",
+                m.class
+            );
+            return Err(ConfigError::invalid(&Origin::file_line(&path, entry.line), key, message));
+        }
+        sections.push(entry);
+    }
+    sasl.server_users = sections[0]
+        .modules
+        .iter()
+        .flat_map(|m| m.options.iter())
+        .filter_map(|(k, v)| k.strip_prefix(USER_PREFIX).map(|u| (u.to_owned(), v.clone())))
+        .collect();
+    let learner = &sections[1].modules;
+    let username = learner.iter().find_map(|m| m.option("username"));
+    let password = learner.iter().find_map(|m| m.option("password"));
+    sasl.learner_credentials = username.zip(password).map(|(u, p)| (u.to_owned(), p.to_owned()));
+    Ok(())
+}
+
 /// `AuthenticationHelper.initConfigurations` and `validateConfiguredProperties` (the provider
 /// check is the caller's).
 fn enforce_schemes(props: &SystemProps) -> Result<Vec<String>, ConfigError> {

@@ -279,7 +279,7 @@ pub struct MultiAddressConfig {
 }
 
 /// `quorum.auth.*` (SASL between servers).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct QuorumSaslConfig {
     pub enabled: bool,
     pub server_required: bool,
@@ -287,6 +287,26 @@ pub struct QuorumSaslConfig {
     pub learner_login_context: String,
     pub server_login_context: String,
     pub service_principal: String,
+    /// With `enabled`: the `user_<name>` passwords of the server login section (JAAS).
+    pub server_users: BTreeMap<String, String>,
+    /// With `enabled`: the `username` and `password` of the learner login section (JAAS).
+    pub learner_credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for QuorumSaslConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the passwords.
+        f.debug_struct("QuorumSaslConfig")
+            .field("enabled", &self.enabled)
+            .field("server_required", &self.server_required)
+            .field("learner_required", &self.learner_required)
+            .field("learner_login_context", &self.learner_login_context)
+            .field("server_login_context", &self.server_login_context)
+            .field("service_principal", &self.service_principal)
+            .field("server_users", &self.server_users.keys().collect::<Vec<_>>())
+            .field("learner_user", &self.learner_credentials.as_ref().map(|(u, _)| u))
+            .finish()
+    }
 }
 
 impl Config {

@@ -112,6 +112,8 @@ impl StaticSettings {
                 learner_login_context: "QuorumLearner".to_string(),
                 server_login_context: "QuorumServer".to_string(),
                 service_principal: "zkquorum/localhost".to_string(),
+                server_users: Default::default(),
+                learner_credentials: None,
             },
             quorum_sasl_at: file.clone(),
             quorum_cnxn_threads_size: 0,

@@ -22,6 +22,23 @@ use md5::{Digest, Md5};
 pub const REALM: &str = "zk-sasl-md5";
 /// `protocol/serverName` as the Java server expects it in `digest-uri`.
 pub const DIGEST_URI: &str = "zookeeper/zk-sasl-md5";
+/// Quorum SASL (`QuorumAuth.QUORUM_SERVER_SASL_DIGEST`): the server name, and so the realm, of
+/// the DIGEST-MD5 exchange between ensemble members.
+pub const QUORUM_REALM: &str = "zk-quorum-sasl-md5";
+/// `QuorumAuth.QUORUM_SERVER_PROTOCOL_NAME` + `/` + [`QUORUM_REALM`].
+pub const QUORUM_DIGEST_URI: &str = "zookeeper-quorum/zk-quorum-sasl-md5";
+
+/// The realm and `digest-uri` an exchange runs under (client SASL or quorum SASL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    pub realm: &'static str,
+    pub digest_uri: &'static str,
+}
+
+/// Client SASL (`zookeeper/zk-sasl-md5`).
+pub const CLIENT_SERVICE: Service = Service { realm: REALM, digest_uri: DIGEST_URI };
+/// Quorum SASL (`zookeeper-quorum/zk-quorum-sasl-md5`).
+pub const QUORUM_SERVICE: Service = Service { realm: QUORUM_REALM, digest_uri: QUORUM_DIGEST_URI };
 /// RFC 2831 §2.1.2: a digest-response longer than this is an error.
 pub const RESPONSE_BYTES_MAX: usize = 4096;
 /// The nonce count the response value is computed with (one authentication per nonce).
@@ -37,12 +54,17 @@ pub enum DigestError {
     Charset(String),
     Realm(String),
     Nonce,
-    Uri(String),
+    /// The `digest-uri` sent, and the one expected.
+    Uri(String, &'static str),
     Qop(String),
     /// No password for this user (not in the JAAS section).
     UnknownUser(String),
     /// The response value is wrong: a wrong password (or a forged exchange).
     Mismatch,
+    /// (Client side) the server's challenge cannot be answered.
+    Challenge(String),
+    /// (Client side) the server's `rspauth` is wrong: it does not know our password.
+    RspAuth,
 }
 
 impl fmt::Display for DigestError {
@@ -65,9 +87,9 @@ impl fmt::Display for DigestError {
             DigestError::Nonce => {
                 write!(f, "DIGEST-MD5: digest response format violation. Mismatched nonce.")
             }
-            DigestError::Uri(u) => write!(
+            DigestError::Uri(u, expected) => write!(
                 f,
-                "DIGEST-MD5: digest response format violation. Mismatched URI: {u}; expecting: {DIGEST_URI}"
+                "DIGEST-MD5: digest response format violation. Mismatched URI: {u}; expecting: {expected}"
             ),
             DigestError::Qop(q) => write!(f, "DIGEST-MD5: server does not support  qop: {q}"),
             DigestError::UnknownUser(u) => {
@@ -75,6 +97,10 @@ impl fmt::Display for DigestError {
             }
             DigestError::Mismatch => {
                 write!(f, "DIGEST-MD5: digest response format violation. Mismatched response.")
+            }
+            DigestError::Challenge(m) => write!(f, "DIGEST-MD5: invalid challenge: {m}"),
+            DigestError::RspAuth => {
+                write!(f, "DIGEST-MD5: Server's rspauth value does not match what client expects")
             }
         }
     }
@@ -84,7 +110,12 @@ impl std::error::Error for DigestError {}
 
 /// The server's first (and only) challenge for `nonce`.
 pub fn challenge(nonce: &str) -> String {
-    format!("realm=\"{REALM}\",nonce=\"{nonce}\",charset=utf-8,algorithm=md5-sess")
+    challenge_for(CLIENT_SERVICE, nonce)
+}
+
+/// [`challenge`] for `service`.
+pub fn challenge_for(service: Service, nonce: &str) -> String {
+    format!("realm=\"{}\",nonce=\"{nonce}\",charset=utf-8,algorithm=md5-sess", service.realm)
 }
 
 /// The directives of a client's digest-response that the server uses.
@@ -261,8 +292,13 @@ fn response_value(r: &ClientResponse, realm: &str, password: &str, a2_method: &s
 /// Checks everything but the password (so that an unknown user and a wrong password can be told
 /// apart in the log only after these).
 pub fn check_directives(r: &ClientResponse, nonce: &str) -> Result<(), DigestError> {
+    check_directives_for(CLIENT_SERVICE, r, nonce)
+}
+
+/// [`check_directives`] for `service`.
+pub fn check_directives_for(service: Service, r: &ClientResponse, nonce: &str) -> Result<(), DigestError> {
     let realm = r.realm.as_deref().unwrap_or("");
-    if realm != REALM {
+    if realm != service.realm {
         return Err(DigestError::Realm(realm.to_owned()));
     }
     if r.nonce != nonce {
@@ -271,8 +307,8 @@ pub fn check_directives(r: &ClientResponse, nonce: &str) -> Result<(), DigestErr
     if let Some(q) = r.qop.as_deref().filter(|q| *q != "auth") {
         return Err(DigestError::Qop(q.to_owned()));
     }
-    if !r.digest_uri.eq_ignore_ascii_case(DIGEST_URI) {
-        return Err(DigestError::Uri(r.digest_uri.clone()));
+    if !r.digest_uri.eq_ignore_ascii_case(service.digest_uri) {
+        return Err(DigestError::Uri(r.digest_uri.clone(), service.digest_uri));
     }
     Ok(())
 }
@@ -280,12 +316,116 @@ pub fn check_directives(r: &ClientResponse, nonce: &str) -> Result<(), DigestErr
 /// Checks the response value against `password` and returns the server's final token
 /// (`rspauth=…`).
 pub fn verify(r: &ClientResponse, nonce: &str, password: &str) -> Result<String, DigestError> {
-    check_directives(r, nonce)?;
-    let expected = response_value(r, REALM, password, "AUTHENTICATE");
+    verify_for(CLIENT_SERVICE, r, nonce, password)
+}
+
+/// [`verify`] for `service`.
+pub fn verify_for(
+    service: Service,
+    r: &ClientResponse,
+    nonce: &str,
+    password: &str,
+) -> Result<String, DigestError> {
+    check_directives_for(service, r, nonce)?;
+    let expected = response_value(r, service.realm, password, "AUTHENTICATE");
     if !constant_time_eq(expected.as_bytes(), r.response.as_bytes()) {
         return Err(DigestError::Mismatch);
     }
-    Ok(format!("rspauth={}", response_value(r, REALM, password, "")))
+    Ok(format!("rspauth={}", response_value(r, service.realm, password, "")))
+}
+
+/// The client's side of one exchange: its answer to the server's challenge, and the `rspauth`
+/// the server must send back to prove it knows the password too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAnswer {
+    /// The digest-response to send.
+    pub response: String,
+    /// The hex value the server's final `rspauth=` must carry.
+    pub rspauth: String,
+}
+
+/// Answers a server's challenge as Java's `DigestMD5Client` does when ZooKeeper creates it
+/// (`SecurityUtils.createSaslClient`: the authorization id is the user name): qop `auth`, nonce
+/// count 1, the challenge's realm, `charset=utf-8` when the server offered it, and
+/// `authzid="<username>"` last (it takes part in A1).
+pub fn client_answer(
+    service: Service,
+    challenge: &[u8],
+    username: &str,
+    password: &str,
+    cnonce: &str,
+) -> Result<ClientAnswer, DigestError> {
+    if challenge.len() > 2048 {
+        return Err(DigestError::Challenge(format!("{} bytes is above 2048", challenge.len())));
+    }
+    let latin1: String = challenge.iter().map(|&b| char::from(b)).collect();
+    let mut realms = Vec::new();
+    let (mut nonce, mut qops, mut utf8, mut algorithm) = (None, None, false, None);
+    for (name, value) in directives(&latin1)? {
+        match name.as_str() {
+            "realm" => realms.push(value),
+            "nonce" if nonce.is_some() => return Err(DigestError::Duplicate("nonce".into())),
+            "nonce" => nonce = Some(value),
+            "qop" => qops = Some(value),
+            "charset" => utf8 = value.eq_ignore_ascii_case("utf-8"),
+            "algorithm" => algorithm = Some(value),
+            _ => {}
+        }
+    }
+    let nonce = nonce.ok_or_else(|| DigestError::Challenge("no nonce".into()))?;
+    if algorithm.as_deref() != Some("md5-sess") {
+        return Err(DigestError::Challenge(format!("algorithm {algorithm:?}, expected md5-sess")));
+    }
+    if let Some(q) = &qops
+        && !q.split(',').any(|q| q.trim() == "auth")
+    {
+        return Err(DigestError::Qop(q.clone()));
+    }
+    // One realm offered: that one; none: the server name (Java's client asks its callback
+    // handler, which ZooKeeper's answers with the default).
+    let realm = realms.first().cloned().unwrap_or_else(|| service.realm.to_owned());
+    let mut r = ClientResponse {
+        username: username.to_owned(),
+        realm: Some(realm.clone()),
+        nonce: nonce.clone(),
+        cnonce: cnonce.to_owned(),
+        nc: Some(NONCE_COUNT.to_owned()),
+        qop: Some("auth".to_owned()),
+        digest_uri: service.digest_uri.to_owned(),
+        response: String::new(),
+        authzid: Some(username.to_owned()),
+        utf8,
+    };
+    r.response = response_value(&r, &realm, password, "AUTHENTICATE");
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let response = format!(
+        "{}username=\"{}\",realm=\"{}\",nonce=\"{}\",nc={NONCE_COUNT},cnonce=\"{}\",digest-uri=\"{}\",\
+         maxbuf=65536,response={},qop=auth,authzid=\"{}\"",
+        if utf8 { "charset=utf-8," } else { "" },
+        quote(username),
+        quote(&realm),
+        quote(&nonce),
+        quote(cnonce),
+        service.digest_uri,
+        r.response,
+        quote(username)
+    );
+    Ok(ClientAnswer { response, rspauth: response_value(&r, &realm, password, "") })
+}
+
+/// Checks the server's final token (`rspauth=…`) against `answer`.
+pub fn check_rspauth(answer: &ClientAnswer, token: &[u8]) -> Result<(), DigestError> {
+    let text: String = token.iter().map(|&b| char::from(b)).collect();
+    let got = directives(&text)?
+        .into_iter()
+        .find(|(n, _)| n == "rspauth")
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .ok_or(DigestError::RspAuth)?;
+    if constant_time_eq(got.as_bytes(), answer.rspauth.as_bytes()) {
+        Ok(())
+    } else {
+        Err(DigestError::RspAuth)
+    }
 }
 
 /// A client's digest-response to `nonce` (as Java's client writes it), for tests and clients.
@@ -374,6 +514,61 @@ mod tests {
         assert_eq!(verify(&r, nonce, "päss").unwrap(), "rspauth=e744be67aab46c7856fa371c26a53d5d");
     }
 
+    /// A quorum exchange between Java 17's `DigestMD5Client` and `DigestMD5Server`, created as
+    /// ZooKeeper's `SaslQuorumAuthLearner` / `SaslQuorumAuthServer` create them (protocol
+    /// `zookeeper-quorum`, server name `zk-quorum-sasl-md5`, authorization id = user name), for
+    /// user `test`, password `mypassword`.
+    const JAVA_QUORUM_CHALLENGE: &str = "realm=\"zk-quorum-sasl-md5\",\
+        nonce=\"tarmD6zEu8H5eNU67Rmcead49mAumYtYdxsUZwhS\",charset=utf-8,algorithm=md5-sess";
+    const JAVA_QUORUM_RESPONSE: &str = "charset=utf-8,username=\"test\",realm=\"zk-quorum-sasl-md5\",\
+        nonce=\"tarmD6zEu8H5eNU67Rmcead49mAumYtYdxsUZwhS\",nc=00000001,\
+        cnonce=\"ioQ7czOv0hs+oV+skDM38/XeFtgWpEH+XRJG/7i5\",digest-uri=\"zookeeper-quorum/zk-quorum-sasl-md5\",\
+        maxbuf=65536,response=a6ef3524978bcda34f6961a7cd10560d,qop=auth,authzid=\"test\"";
+    const JAVA_QUORUM_RSPAUTH: &str = "rspauth=7b8fab86d2625fc09b06744be182d7a3";
+
+    #[test]
+    fn java_quorum_exchange_server_side() {
+        let nonce = "tarmD6zEu8H5eNU67Rmcead49mAumYtYdxsUZwhS";
+        assert_eq!(challenge_for(QUORUM_SERVICE, nonce), JAVA_QUORUM_CHALLENGE);
+        let r = parse_response(JAVA_QUORUM_RESPONSE.as_bytes()).unwrap();
+        assert_eq!(r.authzid.as_deref(), Some("test"));
+        assert_eq!(verify_for(QUORUM_SERVICE, &r, nonce, "mypassword").unwrap(), JAVA_QUORUM_RSPAUTH);
+        assert_eq!(verify_for(QUORUM_SERVICE, &r, nonce, "other"), Err(DigestError::Mismatch));
+        // The client SASL service refuses a quorum response (realm first).
+        assert!(matches!(verify(&r, nonce, "mypassword"), Err(DigestError::Realm(_))));
+    }
+
+    #[test]
+    fn java_quorum_exchange_client_side() {
+        let cnonce = "ioQ7czOv0hs+oV+skDM38/XeFtgWpEH+XRJG/7i5";
+        let a = client_answer(QUORUM_SERVICE, JAVA_QUORUM_CHALLENGE.as_bytes(), "test", "mypassword", cnonce)
+            .unwrap();
+        // Byte for byte what Java's client sent.
+        assert_eq!(a.response, JAVA_QUORUM_RESPONSE);
+        assert_eq!(check_rspauth(&a, JAVA_QUORUM_RSPAUTH.as_bytes()), Ok(()));
+        assert_eq!(check_rspauth(&a, b"rspauth=00000000000000000000000000000000"), Err(DigestError::RspAuth));
+        assert_eq!(check_rspauth(&a, b""), Err(DigestError::RspAuth));
+        // A wrong password: the server refuses the response.
+        let bad =
+            client_answer(QUORUM_SERVICE, JAVA_QUORUM_CHALLENGE.as_bytes(), "test", "wrong", cnonce).unwrap();
+        let r = parse_response(bad.response.as_bytes()).unwrap();
+        assert_eq!(
+            verify_for(QUORUM_SERVICE, &r, "tarmD6zEu8H5eNU67Rmcead49mAumYtYdxsUZwhS", "mypassword"),
+            Err(DigestError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn client_answer_refuses_bad_challenges() {
+        let ok = |c: &str| client_answer(QUORUM_SERVICE, c.as_bytes(), "u", "p", "c");
+        assert!(ok("realm=\"r\",nonce=\"n\",algorithm=md5-sess").is_ok());
+        assert!(ok("realm=\"r\",algorithm=md5-sess").is_err());
+        assert!(ok("realm=\"r\",nonce=\"n\"").is_err());
+        assert!(matches!(ok("nonce=\"n\",qop=\"auth-conf\",algorithm=md5-sess"), Err(DigestError::Qop(_))));
+        assert!(ok("nonce=\"n\",qop=\"auth-int,auth\",algorithm=md5-sess").is_ok());
+        assert!(ok("nonce=\"n").is_err());
+    }
+
     #[test]
     fn client_response_round_trip() {
         let text = client_response("a\"b", "pw", "n1", "c1");
@@ -407,7 +602,7 @@ mod tests {
         let host = parse_response(base().replace("zookeeper/zk-sasl-md5", "zookeeper/127.0.0.1").as_bytes());
         assert_eq!(
             check_directives(&host.unwrap(), "n"),
-            Err(DigestError::Uri("zookeeper/127.0.0.1".into()))
+            Err(DigestError::Uri("zookeeper/127.0.0.1".into(), DIGEST_URI))
         );
         let int = parse_response(format!("{},qop=auth-int", base()).as_bytes()).unwrap();
         assert_eq!(check_directives(&int, "n"), Err(DigestError::Qop("auth-int".into())));

@@ -280,12 +280,16 @@ async fn start_quorum(
         peers: q.election_peers.clone(),
         cnx_timeout: q.cnx_timeout,
         tls: tls.clone(),
+        sasl: q.sasl.clone(),
     };
     let (qcm, mut inbox) =
         Qcm::start(cfg).await.map_err(|source| StartError::Bind { addr: q.election_listen, source })?;
     let listener =
         bind_std(q.quorum_listen).map_err(|source| StartError::Bind { addr: q.quorum_listen, source })?;
-    let links = Links::new(core_tx.clone(), tls, tokio::runtime::Handle::current());
+    let links = Links::new(core_tx.clone(), tls, tokio::runtime::Handle::current()).with_sasl(
+        q.sasl.clone(),
+        std::time::Duration::from_millis((tick_time_ms.max(1) as u64).saturating_mul(q.init_limit as u64)),
+    );
     links.serve_learners(listener)?;
     let tx = core_tx.clone();
     tokio::spawn(async move {

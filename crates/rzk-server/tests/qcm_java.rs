@@ -60,6 +60,7 @@ async fn java_members_talk_to_an_rzk_election_port() {
         peers: BTreeMap::from([(1, election_addr(&ports[0])), (2, election_addr(&ports[1]))]),
         cnx_timeout: Duration::from_secs(5),
         tls: None,
+        sasl: None,
     };
     let (qcm, mut rx) = Qcm::start(cfg).await.expect("qcm starts");
 

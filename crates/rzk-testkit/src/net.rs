@@ -11,12 +11,14 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// Lowest port [`free_port`] hands out.
 const TEST_PORT_MIN: u16 = 10_000;
 /// Tries before [`free_port`] falls back to a port the kernel picks.
-const TEST_PORT_TRIES: u32 = 200;
+const TEST_PORT_TRIES: u32 = 500;
 
-/// A port on 127.0.0.1 that was free a moment ago. It is picked at random below the kernel's
-/// ephemeral range (`ip_local_port_range`), so that the outgoing connections of tests running at
-/// the same time cannot take it between the check and the server's bind; a process never gets
-/// the same port twice.
+/// A port on 127.0.0.1 that was free a moment ago and that no other test process holds. It is
+/// picked at random below the kernel's ephemeral range (`ip_local_port_range`), so that the
+/// outgoing connections of tests running at the same time cannot take it between the check and
+/// the server's bind; and it is reserved for this process with a file in
+/// `$TMPDIR/rzk-test-ports/` (created exclusively, naming the pid; a dead pid's file is taken
+/// over), so that two test processes never start servers on the same port.
 pub fn free_port() -> io::Result<u16> {
     use std::collections::HashSet;
     use std::hash::{BuildHasher, Hasher};
@@ -36,11 +38,11 @@ pub fn free_port() -> io::Result<u16> {
             h.write_u32(std::process::id());
             h.write_u32(i);
             let port = TEST_PORT_MIN + (h.finish() % span) as u16;
-            if given.contains(&port) {
+            if given.contains(&port) || !reserve(port) {
                 continue;
             }
+            given.insert(port);
             if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                given.insert(port);
                 return Ok(port);
             }
         }
@@ -49,6 +51,37 @@ pub fn free_port() -> io::Result<u16> {
     let port = l.local_addr()?.port();
     given.insert(port);
     Ok(port)
+}
+
+/// Claims `port` for this process (see [`free_port`]); false when a live process holds it.
+fn reserve(port: u16) -> bool {
+    let dir = std::env::temp_dir().join("rzk-test-ports");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return true;
+    }
+    let path = dir.join(port.to_string());
+    let me = std::process::id().to_string();
+    for _ in 0..2 {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut f) => return f.write_all(me.as_bytes()).is_ok(),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                // An empty file is being written by its creator right now.
+                let alive =
+                    holder.trim().is_empty() || std::path::Path::new("/proc").join(holder.trim()).exists();
+                if holder.trim() == me {
+                    return true;
+                }
+                if alive {
+                    return false;
+                }
+                // The holder is gone: take the port over.
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// Polls until `127.0.0.1:port` accepts a connection; false once `timeout` has passed.

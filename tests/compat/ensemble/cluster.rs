@@ -53,29 +53,11 @@ impl Launcher for Local {
     }
 }
 
-/// `n` distinct ports of 127.0.0.1, free now and below the kernel's ephemeral range: the
-/// members' own outgoing connections (and every client's) take their local ports from that range,
-/// and could hold a member's port when it starts or starts again.
+/// `n` distinct ports of 127.0.0.1, free now, below the kernel's ephemeral range (the members'
+/// own outgoing connections take their local ports from that range) and reserved for this test
+/// process (`rzk_testkit::free_port`).
 fn free_ports(n: usize) -> Vec<u16> {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse::<u32>().ok()))
-        .unwrap_or(32768);
-    let (from, span) = (low.saturating_sub(12_000).max(1024), low.saturating_sub(1024).min(12_000));
-    let mut out = Vec::new();
-    let base = std::process::id().wrapping_mul(7919);
-    for _ in 0..span {
-        let port = (from + (base + NEXT.fetch_add(1, Ordering::Relaxed)) % span) as u16;
-        if !out.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            out.push(port);
-            if out.len() == n {
-                return out;
-            }
-        }
-    }
-    panic!("no {n} free ports below {low}");
+    (0..n).map(|_| rzk_testkit::free_port().expect("a free port")).collect()
 }
 
 /// What `srvr` says about a member.

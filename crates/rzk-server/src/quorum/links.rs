@@ -9,9 +9,13 @@
 //! With quorum TLS ([`super::tls`]) a learner's connection is upgraded on its own thread before
 //! it is served (the accept thread never waits for a handshake), the leader link after it
 //! connects; the threads then talk through a [`tunnel`] to the TLS stream.
+//!
+//! With quorum SASL ([`super::sasl`]) the leader authenticates a learner on that thread too
+//! (`LearnerHandler`'s constructor), and a learner authenticates right after connecting
+//! (`Learner.connectToLeader`), before any packet.
 
 use std::collections::HashMap;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Cursor, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as smpsc;
@@ -25,6 +29,7 @@ use rzk_zab::leader::LearnerId;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
+use super::sasl::{self, Admitted, QuorumSasl};
 use super::stream;
 use super::tls::{Accepted, QuorumTls};
 use super::tunnel::{QuorumStream, tunnel};
@@ -63,6 +68,10 @@ pub struct Links {
     /// Quorum TLS, if configured, and the runtime its handshakes and pumps run on.
     tls: Option<Arc<QuorumTls>>,
     rt: Handle,
+    /// Quorum SASL, and how long one exchange may take (`initLimit` ticks, the leader's
+    /// learner socket timeout).
+    sasl: Option<QuorumSasl>,
+    sasl_timeout: Duration,
 }
 
 impl Links {
@@ -75,7 +84,16 @@ impl Links {
             stopped: Arc::default(),
             tls,
             rt,
+            sasl: None,
+            sasl_timeout: TLS_HANDSHAKE_TIMEOUT,
         }
+    }
+
+    /// Quorum SASL on this port's connections.
+    pub fn with_sasl(mut self, sasl: Option<QuorumSasl>, timeout: Duration) -> Links {
+        self.sasl = sasl;
+        self.sasl_timeout = timeout.max(Duration::from_millis(1));
+        self
     }
 
     /// Accepts learners on `listener` (a thread) until [`stop`](Self::stop).
@@ -115,21 +133,56 @@ impl Links {
         let _ = stream.set_nodelay(true);
         let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!(id, %peer, "learner connected to the quorum port");
-        let Some(tls) = self.tls.clone() else {
-            self.serve_learner(id, QuorumStream::Plain(stream));
+        if self.tls.is_none() && self.sasl.is_none() {
+            self.serve_learner(id, QuorumStream::Plain(stream), Vec::new());
             return;
-        };
+        }
         let links = self.clone();
-        let spawned = std::thread::Builder::new().name(format!("rzk-learner-{id}-tls")).spawn(move || {
-            match links.accept_tls(&tls, stream) {
-                Ok(s) => links.serve_learner(id, s),
-                Err(reason) => {
-                    tracing::warn!(id, %peer, %reason, "learner connection refused");
+        let spawned = std::thread::Builder::new().name(format!("rzk-learner-{id}-auth")).spawn(move || {
+            let s = match &links.tls {
+                None => QuorumStream::Plain(stream),
+                Some(tls) => match links.accept_tls(tls, stream) {
+                    Ok(s) => s,
+                    Err(reason) => {
+                        tracing::warn!(id, %peer, %reason, "learner connection refused");
+                        return;
+                    }
+                },
+            };
+            match links.authenticate_learner(id, &peer, &s) {
+                Some(prefix) => links.serve_learner(id, s, prefix),
+                None => {
+                    let _ = s.shutdown(Shutdown::Both);
                 }
             }
         });
         if spawned.is_err() {
             tracing::warn!(id, "cannot start a thread for a learner's TLS handshake");
+        }
+    }
+
+    /// `SaslQuorumAuthServer.authenticate` on a learner's connection: `None` refuses it, else the
+    /// bytes read that belong to the learner's first packet.
+    fn authenticate_learner(&self, id: LearnerId, peer: &str, s: &QuorumStream) -> Option<Vec<u8>> {
+        let Some(cfg) = &self.sasl else { return Some(Vec::new()) };
+        let mut io = s.try_clone().ok()?;
+        let _ = s.set_read_timeout(Some(self.sasl_timeout));
+        let outcome = sasl::serve_blocking(cfg, &mut io);
+        let _ = s.set_read_timeout(None);
+        match outcome {
+            Ok(Admitted::User(user)) => {
+                tracing::info!(id, %peer, %user, "quorum SASL: learner authenticated");
+                Some(Vec::new())
+            }
+            Ok(Admitted::NotAttempted(prefix)) => Some(prefix),
+            Ok(Admitted::FailedAllowed(why)) => {
+                tracing::warn!(id, %peer, %why, "quorum SASL authentication failed; keeping the learner connection as quorum.auth.serverRequireSasl=false");
+                Some(Vec::new())
+            }
+            Err(why) => {
+                tracing::error!(id, %peer, %why, "Server failed to authenticate quorum learner; closing connection");
+                None
+            }
         }
     }
 
@@ -176,7 +229,7 @@ impl Links {
     }
 
     /// Registers a learner's connection with the core and starts its reader and writer.
-    fn serve_learner(&self, id: LearnerId, stream: QuorumStream) {
+    fn serve_learner(&self, id: LearnerId, stream: QuorumStream, prefix: Vec<u8>) {
         let (Ok(read_half), Ok(write_half), Ok(keep)) =
             (stream.try_clone(), stream.try_clone(), stream.try_clone())
         else {
@@ -191,7 +244,7 @@ impl Links {
         }
         let links = self.clone();
         let spawned = std::thread::Builder::new().name(format!("rzk-learner-{id}-in")).spawn(move || {
-            let mut r = BufReader::with_capacity(64 * 1024, read_half);
+            let mut r = BufReader::with_capacity(64 * 1024, Cursor::new(prefix).chain(read_half));
             loop {
                 match stream::read_packet(&mut r) {
                     Ok(packet) => {
@@ -276,6 +329,22 @@ impl Links {
                     }
                 }
             };
+            if let Some(cfg) = links.sasl.as_ref().filter(|c| c.learner_required) {
+                let mut io = stream.try_clone();
+                let _ = stream.set_read_timeout(Some(links.sasl_timeout));
+                let outcome = match &mut io {
+                    Ok(io) => sasl::learn_blocking(cfg, io),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = stream.set_read_timeout(None);
+                if let Err(why) = outcome {
+                    tracing::error!(%addr, %why, "quorum SASL authentication with the leader failed");
+                    let _ = stream.shutdown(Shutdown::Both);
+                    send(&links, PeerInput::LeaderConnectFailed);
+                    return;
+                }
+                tracing::info!(%addr, "quorum SASL: authenticated to the leader");
+            }
             let (Ok(read_half), Ok(write_half), Ok(keep)) = (stream.try_clone(), stream.try_clone(), stream.try_clone())
             else {
                 send(&links, PeerInput::LeaderConnectFailed);

@@ -117,6 +117,8 @@ pub struct QcmConfig {
     pub cnx_timeout: Duration,
     /// Quorum TLS; `None` for plaintext only.
     pub tls: Option<Arc<QuorumTls>>,
+    /// Quorum SASL (`quorum.auth.enableSasl`); `None` without.
+    pub sasl: Option<super::sasl::QuorumSasl>,
 }
 
 impl QcmConfig {
@@ -185,6 +187,7 @@ impl Qcm {
             my_addr_text: cfg.my_addr_text,
             cnx_timeout: cfg.cnx_timeout,
             tls: cfg.tls,
+            sasl: cfg.sasl,
             local_addr,
             runtime: Handle::current(),
             state: Mutex::new(State {
@@ -277,6 +280,7 @@ struct Shared {
     my_addr_text: String,
     cnx_timeout: Duration,
     tls: Option<Arc<QuorumTls>>,
+    sasl: Option<super::sasl::QuorumSasl>,
     local_addr: SocketAddr,
     runtime: Handle,
     state: Mutex<State>,

@@ -11,6 +11,7 @@ use rzk_config::{Config, LearnerType};
 use rzk_storage::epoch::{ACCEPTED_EPOCH, CURRENT_EPOCH, EpochStore};
 use rzk_zab::verifier::{Hierarchy, Member, QuorumVerifier};
 
+use super::sasl::QuorumSasl;
 use super::tls::QuorumTlsSettings;
 use crate::tls::settings::TlsSettingsError;
 
@@ -37,6 +38,8 @@ pub struct QuorumSettings {
     pub commit_log_count: usize,
     /// `sslQuorum` / `portUnification` and the `ssl.quorum.*` stores; `None` for plaintext.
     pub tls: Option<QuorumTlsSettings>,
+    /// `quorum.auth.enableSasl` and its logins; `None` without quorum SASL.
+    pub sasl: Option<QuorumSasl>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +122,7 @@ impl QuorumSettings {
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(rzk_zab::sync::COMMIT_LOG_COUNT_DEFAULT),
             tls: QuorumTlsSettings::from_config(c)?,
+            sasl: QuorumSasl::from_config(&c.quorum_sasl),
         })
     }
 }

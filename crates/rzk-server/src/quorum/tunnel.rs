@@ -44,6 +44,13 @@ impl QuorumStream {
         })
     }
 
+    pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        match self {
+            QuorumStream::Plain(s) => s.set_read_timeout(timeout),
+            QuorumStream::Tunnel(s) => s.set_read_timeout(timeout),
+        }
+    }
+
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         match self {
             QuorumStream::Plain(s) => s.shutdown(how),

@@ -105,7 +105,9 @@ fn next_target(sh: &Shared, sid: i64) -> Option<SocketAddr> {
     target
 }
 
-/// Connects, runs the TLS handshake with `sslQuorum`, and writes our header.
+/// Connects, runs the TLS handshake with `sslQuorum`, writes our header, and authenticates with
+/// `quorum.auth.learnerRequireSasl` (`startConnection`: `authLearner.authenticate` right after
+/// the header, whichever sid keeps the connection).
 async fn connect(sh: &Shared, addr: SocketAddr) -> std::io::Result<Conn> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -118,5 +120,11 @@ async fn connect(sh: &Shared, addr: SocketAddr) -> std::io::Result<Conn> {
     };
     conn.wr.write_all(&encode_initial(sh.my_id, &sh.my_addr_text)).await?;
     conn.wr.flush().await?;
+    if let Some(sasl) = sh.sasl.as_ref().filter(|s| s.learner_required) {
+        super::super::sasl::learn_async(sasl, &mut conn.rd, &mut conn.wr)
+            .await
+            .map_err(|why| std::io::Error::other(format!("quorum SASL authentication failed: {why}")))?;
+        tracing::info!(my_id = sh.my_id, %addr, "quorum SASL: authenticated to the peer");
+    }
     Ok(conn)
 }

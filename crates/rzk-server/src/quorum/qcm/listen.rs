@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use tokio::io::{AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::super::sasl::{Admitted, serve_async};
 use super::super::tls::Accepted;
 use super::wire::{self, InitialMessage, OBSERVER_ID};
 use super::{Conn, DialBack, HANDSHAKES_IN_FLIGHT_MAX, Peer, Shared, dial, link};
@@ -113,6 +115,32 @@ async fn handshake(sh: Arc<Shared>, stream: TcpStream, remote: SocketAddr, seq: 
             return;
         }
     };
+    if let Some(sasl) = &sh.sasl {
+        // `handleConnection`: `authServer.authenticate` after the header.
+        match tokio::time::timeout(sh.cnx_timeout, serve_async(sasl, &mut conn.rd, &mut conn.wr)).await {
+            Ok(Ok(Admitted::User(user))) => {
+                tracing::info!(my_id = sh.my_id, %remote, sid = header.sid, %user, "quorum SASL: peer authenticated");
+            }
+            Ok(Ok(Admitted::NotAttempted(prefix))) => {
+                tracing::debug!(my_id = sh.my_id, %remote, sid = header.sid, "quorum SASL: peer did not authenticate (not required)");
+                if !prefix.is_empty() {
+                    let rest = std::mem::replace(&mut conn.rd, BufReader::new(Box::new(tokio::io::empty())));
+                    conn.rd = BufReader::new(Box::new(std::io::Cursor::new(prefix).chain(rest)));
+                }
+            }
+            Ok(Ok(Admitted::FailedAllowed(why))) => {
+                tracing::warn!(my_id = sh.my_id, %remote, sid = header.sid, %why, "quorum SASL authentication failed; keeping the connection as quorum.auth.serverRequireSasl=false");
+            }
+            Ok(Err(why)) => {
+                tracing::error!(my_id = sh.my_id, %remote, sid = header.sid, %why, "quorum SASL: peer refused; closing");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(my_id = sh.my_id, %remote, sid = header.sid, timeout = ?sh.cnx_timeout, "quorum SASL exchange not finished in time; closing");
+                return;
+            }
+        }
+    }
     let addr = resolve(&header, sh.cnx_timeout).await;
     drop(slot);
     on_header(&sh, header, addr, seq, conn);

@@ -42,6 +42,7 @@ fn config(my_id: i64, addr: SocketAddr, all: &BTreeMap<i64, SocketAddr>) -> QcmC
         peers: all.iter().filter(|(id, _)| **id != my_id).map(|(id, a)| (*id, *a)).collect(),
         cnx_timeout: CNX_SHORT,
         tls: None,
+        sasl: None,
     }
 }
 
