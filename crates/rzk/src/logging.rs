@@ -113,6 +113,8 @@ pub fn init(p: &SystemProps) -> Result<(), String> {
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = vec![
         tracing_subscriber::fmt::layer()
             .with_writer(io::stderr)
+            // Colours only for a terminal: a redirected stderr (zkServer.sh's .out file) stays plain.
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
             .with_filter(filter(console_level))
             .with_filter(not_audit())
             .boxed(),
