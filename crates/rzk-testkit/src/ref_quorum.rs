@@ -41,6 +41,35 @@ impl QuorumPorts {
     }
 }
 
+/// A member's directory: `data/myid`, and a `zoo.cfg` with the settings every test member shares
+/// (tickTime 500, limits, 127.0.0.1, four-letter words, no admin server), `server_lines` and
+/// `extra_cfg_lines`. Returns the directory and the config's path.
+pub(crate) fn member_dir(
+    prefix: &str,
+    id: i64,
+    ports: QuorumPorts,
+    server_lines: &[String],
+    extra_cfg_lines: &[&str],
+) -> io::Result<(TempDir, std::path::PathBuf)> {
+    let dir = tempfile::Builder::new().prefix(&format!("{prefix}-{id}-")).tempdir()?;
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir)?;
+    std::fs::write(data_dir.join("myid"), format!("{id}\n"))?;
+    let mut cfg = format!(
+        "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={}\nclientPortAddress=127.0.0.1\n\
+         admin.enableServer=false\n4lw.commands.whitelist=*\n",
+        data_dir.display(),
+        ports.client
+    );
+    for l in server_lines.iter().map(String::as_str).chain(extra_cfg_lines.iter().copied()) {
+        cfg.push_str(l);
+        cfg.push('\n');
+    }
+    let cfg_path = dir.path().join("zoo.cfg");
+    std::fs::write(&cfg_path, cfg)?;
+    Ok((dir, cfg_path))
+}
+
 /// One running reference member.
 #[derive(Debug)]
 pub struct RefQuorumPeer {
@@ -80,22 +109,7 @@ impl RefQuorumPeer {
         if let Some(why) = RefZk::missing() {
             return Err(io::Error::new(io::ErrorKind::NotFound, why));
         }
-        let dir = tempfile::Builder::new().prefix(&format!("refquorum-{id}-")).tempdir()?;
-        let data_dir = dir.path().join("data");
-        std::fs::create_dir_all(&data_dir)?;
-        std::fs::write(data_dir.join("myid"), format!("{id}\n"))?;
-        let mut cfg = format!(
-            "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={}\nclientPortAddress=127.0.0.1\n\
-             admin.enableServer=false\n4lw.commands.whitelist=*\n",
-            data_dir.display(),
-            ports.client
-        );
-        for l in server_lines.iter().map(String::as_str).chain(extra_cfg_lines.iter().copied()) {
-            cfg.push_str(l);
-            cfg.push('\n');
-        }
-        let cfg_path = dir.path().join("zoo.cfg");
-        std::fs::write(&cfg_path, cfg)?;
+        let (dir, _) = member_dir("refquorum", id, ports, server_lines, extra_cfg_lines)?;
         let jvm_flags = jvm_flags.iter().map(|f| f.to_string()).collect();
         let mut peer = RefQuorumPeer { id, ports, process: None, dir, jvm_flags, runs: 0 };
         peer.start_again()?;

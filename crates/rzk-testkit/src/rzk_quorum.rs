@@ -53,22 +53,8 @@ impl RzkQuorumPeer {
         extra_cfg_lines: &[&str],
         defines: &[&str],
     ) -> io::Result<RzkQuorumPeer> {
-        let dir = tempfile::Builder::new().prefix(&format!("rzkquorum-{id}-")).tempdir()?;
-        let data_dir = dir.path().join("data");
-        std::fs::create_dir_all(&data_dir)?;
-        std::fs::write(data_dir.join("myid"), format!("{id}\n"))?;
-        let mut cfg = format!(
-            "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={}\nclientPortAddress=127.0.0.1\n\
-             admin.enableServer=false\n4lw.commands.whitelist=*\n",
-            data_dir.display(),
-            ports.client
-        );
-        for l in server_lines.iter().map(String::as_str).chain(extra_cfg_lines.iter().copied()) {
-            cfg.push_str(l);
-            cfg.push('\n');
-        }
-        let cfg_path = dir.path().join("zoo.cfg");
-        std::fs::write(&cfg_path, cfg)?;
+        let (dir, cfg_path) =
+            crate::ref_quorum::member_dir("rzkquorum", id, ports, server_lines, extra_cfg_lines)?;
         let defines = defines.iter().map(|d| d.to_string()).collect();
         let mut p =
             RzkQuorumPeer { id, ports, cfg_path, bin: bin.to_owned(), defines, process: None, dir, runs: 0 };

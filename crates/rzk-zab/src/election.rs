@@ -156,6 +156,19 @@ impl Election {
         self.qv.config_text().into_bytes()
     }
 
+    /// Our current proposal as a LOOKING vote of this round.
+    fn proposed_vote(&self) -> Vote {
+        let (leader, zxid, peer_epoch) = self.proposed;
+        Vote {
+            leader,
+            zxid,
+            election_epoch: self.logical_clock,
+            peer_epoch,
+            state: ServerState::Looking,
+            version: NOTIFICATION_VERSION,
+        }
+    }
+
     /// `sendNotifications`: our proposal to every voter (ourselves included).
     fn send_notifications(&mut self) {
         let (leader, zxid, epoch) = self.proposed;
@@ -222,15 +235,7 @@ impl Election {
             return;
         }
         if n.state == ServerState::Looking && n.election_epoch < self.logical_clock {
-            let (leader, zxid, epoch) = self.proposed;
-            let v = Vote {
-                leader,
-                zxid,
-                election_epoch: self.logical_clock,
-                peer_epoch: epoch,
-                state: ServerState::Looking,
-                version: NOTIFICATION_VERSION,
-            };
+            let v = self.proposed_vote();
             self.answer(from, v, self.logical_clock);
         }
         if !self.qv.is_voter(n.leader) {
@@ -286,15 +291,7 @@ impl Election {
             self.send_notifications();
         }
         self.recvset.insert(from, Self::vote_of(n));
-        let (leader, zxid, epoch) = self.proposed;
-        let mine = Vote {
-            leader,
-            zxid,
-            election_epoch: self.logical_clock,
-            peer_epoch: epoch,
-            state: ServerState::Looking,
-            version: NOTIFICATION_VERSION,
-        };
+        let mine = self.proposed_vote();
         if self.has_quorum(&self.recvset, &mine) {
             self.finalize_until_ms = Some(now_ms + FINALIZE_WAIT_MS);
         }
@@ -360,15 +357,7 @@ impl Election {
         if let Some(until) = self.finalize_until_ms
             && now_ms >= until
         {
-            let (leader, zxid, epoch) = self.proposed;
-            let v = Vote {
-                leader,
-                zxid,
-                election_epoch: self.logical_clock,
-                peer_epoch: epoch,
-                state: ServerState::Looking,
-                version: NOTIFICATION_VERSION,
-            };
+            let v = self.proposed_vote();
             self.decide(v);
             return;
         }
