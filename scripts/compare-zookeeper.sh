@@ -2,6 +2,9 @@
 # Runs the same `rzk bench` workloads against rzk and against the reference Apache ZooKeeper 3.8
 # (Debian's `zookeeper` package) on this machine, alternating the two servers, and prints a table
 # of both figures and their ratio (rzk / ZooKeeper). Every run's JSON line goes to a results file.
+# With `--client java` the load comes from Apache's own Java client instead (ZkJavaBench, in
+# scripts/java-bench/, compiled with javac into the run's directory), so that the client is not
+# what makes one server look fast.
 #
 # Both servers: standalone, 127.0.0.1, data dirs side by side under one directory (same disk),
 # forceSync=yes, snapCount default, tickTime=2000, maxClientCnxns=0 (the bench opens thousands of
@@ -11,8 +14,12 @@
 #
 # Usage: scripts/compare-zookeeper.sh [--quick] [options]
 #   --quick                 smoke test: 5 s per workload, 1 round, smaller watch/sessions/load
+#   --client rzk|java       the load generator: `rzk bench` (default), or ZkJavaBench on Apache's
+#                           Java client (zookeeper.jar; needs javac), which runs create, set, get
+#                           and mixed only, in a closed loop (no --rate)
 #   --workloads LIST        comma-separated, from create,set,get,mixed,watch,sessions,load
-#                           (default: all of them, in that order)
+#                           (default: all of them, in that order; with --client java
+#                           create,set,get,mixed)
 #   --rounds N              rzk/ZooKeeper alternations of every workload (default 3)
 #   --duration S            measured seconds of create/set/get/mixed (default 30)
 #   --warmup S              unmeasured warm-up before each of those (default 5)
@@ -36,13 +43,13 @@
 # memory comparison run `--workloads load` (or `--workloads sessions`) alone, on fresh servers.
 # The JVM's resident size barely moves within its heap, so its "rss per node/session" only means
 # something against a fresh start.
-# Environment: CARGO_TARGET_DIR is honoured; RZK_BENCH overrides the bench command (default
-# `rzk bench`, or the rzk-bench example while the rzk binary has no bench subcommand).
+# Environment: CARGO_TARGET_DIR is honoured; RZK_BENCH overrides the bench command of
+# --client rzk (default `rzk bench`); JAVA and JAVAC name the java and javac commands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-workloads=create,set,get,mixed,watch,sessions,load
+workloads="" client=rzk
 rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate=
 watchers=10000 watch_rounds=10 session_count=10000 load_nodes=1000000 heap=2g
 dir="" results="" keep=0
@@ -55,6 +62,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) ;;
     --workloads) workloads=$2; shift ;;
+    --client) client=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --duration) duration=$2; shift ;;
     --warmup) warmup=$2; shift ;;
@@ -77,6 +85,26 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+case $client in
+  rzk) workloads=${workloads:-create,set,get,mixed,watch,sessions,load} ;;
+  java)
+    workloads=${workloads:-create,set,get,mixed}
+    IFS=, read -r -a wl <<<"$workloads"
+    for w in "${wl[@]}"; do
+      case $w in
+        create | set | get | mixed) ;;
+        *) echo "compare-zookeeper: --client java runs create, set, get and mixed only, not $w" \
+          "(use --client rzk for it)" >&2; exit 2 ;;
+      esac
+    done
+    if [ -n "$rate" ]; then
+      echo "compare-zookeeper: --client java has no open loop (--rate); use --client rzk for it" >&2
+      exit 2
+    fi
+    ;;
+  *) echo "compare-zookeeper: --client takes rzk or java, not $client" >&2; exit 2 ;;
+esac
+
 ZK_JAR=/usr/share/java/zookeeper.jar
 SLF4J_JAR=/usr/share/java/slf4j-simple.jar
 JAVA=${JAVA:-/usr/bin/java}
@@ -92,11 +120,6 @@ target=${CARGO_TARGET_DIR:-$root/target}
 echo "building rzk (release) ..." >&2
 cargo build --release -q -p rzk >&2
 rzk=$target/release/rzk
-if [ -n "${RZK_BENCH:-}" ]; then
-  read -r -a bench <<<"$RZK_BENCH"
-else
-  bench=("$rzk" bench)
-fi
 
 # ---- directories, cleanup ----
 if [ -z "$dir" ]; then
@@ -112,6 +135,22 @@ if [ -z "$results" ]; then
 fi
 : >"$results"
 bench_log=$dir/bench.log
+if [ "$client" = java ]; then
+  # Apache's client: ZkJavaBench compiled once into the run's dir; slf4j-simple (when installed)
+  # prints the client's warnings into the bench log.
+  JAVAC=${JAVAC:-javac}
+  command -v "$JAVAC" >/dev/null || { echo "compare-zookeeper: $JAVAC missing: install a JDK (openjdk-17-jdk-headless)" >&2; exit 1; }
+  echo "compiling ZkJavaBench ..." >&2
+  "$JAVAC" -d "$dir/java-bench" -cp "$ZK_JAR" "$root/scripts/java-bench/ZkJavaBench.java" >&2
+  bench=("$JAVA" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$dir/java-bench:$classpath" ZkJavaBench)
+  bench_tool=zk-java-bench
+elif [ -n "${RZK_BENCH:-}" ]; then
+  read -r -a bench <<<"$RZK_BENCH"
+  bench_tool=rzk-bench
+else
+  bench=("$rzk" bench)
+  bench_tool=rzk-bench
+fi
 rzk_pid="" zk_pid=""
 cleanup() {
   for p in $rzk_pid $zk_pid; do
@@ -185,6 +224,8 @@ gc=$("$JAVA" "-Xmx$heap" -XX:+PrintFlagsFinal -version 2>/dev/null |
   echo "# zookeeper: $(four_letter "$zk_port" srvr | head -1)  pid $zk_pid  port $zk_port"
   echo "# jvm: $("$JAVA" -version 2>&1 | head -1), -Xmx$heap, ${gc:-default GC}"
   echo "# data: $dir ($(df -P "$dir" | awk 'NR==2 {print $1}'))"
+  [ "$client" = rzk ] ||
+    echo "# client: Apache's Java client $("$JAVA" -cp "$ZK_JAR" org.apache.zookeeper.Version 2>/dev/null | head -1) ($ZK_JAR)"
   echo "# bench: ${bench[*]}; $sessions sessions x $outstanding outstanding${rate:+, open loop at $rate ops/s}, $value_bytes B values," \
     "${duration}s measured after ${warmup}s warm-up, $rounds round(s)"
 } | tee "${results%.jsonl}.txt" >&2
@@ -209,7 +250,7 @@ run_one() { # label port pid workload
   else
     echo "  $w on $label failed (see $bench_log):" >&2
     tail -n 3 "$bench_log" >&2
-    jq -cn --arg l "$label" --arg w "$w" '{tool: "rzk-bench", workload: $w, label: $l, failed: true}' >>"$results"
+    jq -cn --arg t "$bench_tool" --arg l "$label" --arg w "$w" '{tool: $t, workload: $w, label: $l, failed: true}' >>"$results"
   fi
   kill -0 "$pid" 2>/dev/null || { echo "compare-zookeeper: $label died; log in $dir/$label" >&2; keep=1; exit 1; }
 }

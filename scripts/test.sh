@@ -4,6 +4,8 @@
 #   - the reference Apache ZooKeeper 3.8 and zkCli: Debian's `zookeeper`, and the servlet API its
 #     AdminServer (Jetty) needs: `libservlet-api-java`;
 #   - the C client: `zookeeper-bin` (cli_mt), `libzookeeper-mt-dev` and gcc (to build c_multi.c);
+#   - javac (`default-jdk-headless`), which compiles scripts/java-bench/ZkJavaBench.java, the
+#     load generator on Apache's Java client (compare-zookeeper.sh --client java);
 #   - `ip` (iproute2), for the ensemble partition test's network namespaces;
 #   - openssl, which (with the JRE's keytool) makes the certificates of the TLS test;
 #   - kazoo: a Python venv in .venv (or $RZK_VENV) with kazoo==2.11.0; the kazoo test finds it
@@ -36,6 +38,7 @@ need=()
 [ -x /usr/lib/zookeeper/bin/cli_mt ] || [ -x /usr/bin/cli_mt ] || need+=(zookeeper-bin)
 [ -e /usr/include/zookeeper/zookeeper.h ] || need+=(libzookeeper-mt-dev)
 command -v cc >/dev/null || need+=(gcc)
+command -v javac >/dev/null || need+=(default-jdk-headless)
 command -v ip >/dev/null || need+=(iproute2)
 command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then

@@ -87,6 +87,11 @@ impl RzkServer {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The server process, while it runs (its pid, signals), as `RefZk::process`.
+    pub fn process(&self) -> Option<&ServerProcess> {
+        self.process.as_ref()
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
