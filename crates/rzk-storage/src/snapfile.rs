@@ -80,8 +80,12 @@ pub fn write_snapshot_parts(
     Ok(path)
 }
 
+/// Bytes of a snapshot written between two syncs of the file (see [`PacedFile`]).
+pub const SNAPSHOT_SYNC_STEP_BYTES: u64 = 1 << 20;
+
 fn write_file(path: &Path, parts: &[&[u8]], c: Compression) -> io::Result<()> {
-    let mut f = io::BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let paced = PacedFile::new(File::create(path)?, SNAPSHOT_SYNC_STEP_BYTES);
+    let mut f = io::BufWriter::with_capacity(1 << 20, paced);
     match c {
         Compression::None => {
             for p in parts {
@@ -97,7 +101,47 @@ fn write_file(path: &Path, parts: &[&[u8]], c: Compression) -> io::Result<()> {
         }
         Compression::Snappy => f.write_all(&xerial_snappy(&parts.concat())?)?,
     }
-    f.into_inner().map_err(|e| e.into_error())?.sync_all()
+    f.into_inner().map_err(|e| e.into_error())?.file.sync_all()
+}
+
+/// A file written in steps, each made durable before the next begins (`fdatasync` every
+/// `step_bytes`). A snapshot is tens of megabytes written in a burst; left to the page cache, it
+/// reaches the disk in one large flush at its final fsync, and every transaction-log fsync issued
+/// meanwhile queues behind it (on this project's test VM, log fsyncs took 18–20 ms at p99 during
+/// such a burst against 2.4–3.4 ms with 1 MiB steps: docs/performance.md). Syncing as it goes
+/// keeps the disk's queue short, so the log's group commits, which clients wait for, stay fast.
+/// The snapshot itself takes a little longer, which nobody waits for.
+pub struct PacedFile {
+    file: File,
+    step_bytes: u64,
+    unsynced_bytes: u64,
+    /// Syncs issued so far (for tests).
+    syncs: u64,
+}
+
+impl PacedFile {
+    pub fn new(file: File, step_bytes: u64) -> PacedFile {
+        PacedFile { file, step_bytes: step_bytes.max(1), unsynced_bytes: 0, syncs: 0 }
+    }
+}
+
+impl Write for PacedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // A large write is cut at the step's end, so no single write outruns the pacing.
+        let room = usize::try_from(self.step_bytes - self.unsynced_bytes).unwrap_or(usize::MAX);
+        let n = self.file.write(&buf[..buf.len().min(room)])?;
+        self.unsynced_bytes += n as u64;
+        if self.unsynced_bytes >= self.step_bytes {
+            self.file.sync_data()?;
+            self.syncs += 1;
+            self.unsynced_bytes = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn xerial_snappy(stream: &[u8]) -> io::Result<Vec<u8>> {
@@ -201,6 +245,25 @@ pub fn read_snapshot(path: &Path) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paced_file_syncs_at_every_step_even_within_one_large_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paced");
+        let mut f = PacedFile::new(File::create(&path).unwrap(), 1000);
+        let data: Vec<u8> = (0..3500u32).map(|i| (i % 253) as u8).collect();
+        f.write_all(&data).unwrap();
+        assert_eq!(f.syncs, 3, "one sync per full step of 1000 bytes");
+        f.write_all(&data[..499]).unwrap();
+        assert_eq!(f.syncs, 3, "999 bytes since the last sync");
+        f.write_all(&data[..1]).unwrap();
+        assert_eq!(f.syncs, 4);
+        drop(f);
+        let mut expected = data.clone();
+        expected.extend_from_slice(&data[..499]);
+        expected.extend_from_slice(&data[..1]);
+        assert!(fs::read(&path).unwrap() == expected, "the file holds what was written, in order");
+    }
 
     #[test]
     fn every_compression_round_trips() {
