@@ -1,13 +1,18 @@
 //! The transaction log (`FileTxnLog`): files `version-2/log.<hex zxid of first txn>`, each a
 //! `FileHeader{ZKLG, 2, dbid 0}` and then entries `long adler32, int len, byte[len] txn, 0x42`.
 //! Files are preallocated in `preAllocSize` steps (sparse zeros), so a zero length marks the end.
-//! Appends are batched and made durable by one `fdatasync` ([`FileTxnLog::commit`]); the first
-//! sync of a new file also syncs the directory, so the file itself survives a crash.
+//! Appends are gathered in memory and written with one `pwrite` per batch
+//! ([`FileTxnLog::write_out`]), then made durable by one `fdatasync` through the [`SyncTicket`]
+//! that write hands out (or [`FileTxnLog::commit`], both at once). The first sync of a new file
+//! also syncs the directory, so the file itself survives a crash. A ticket can be synced on
+//! another thread while later batches are written: an `fdatasync` makes durable everything
+//! written to the file before it was called, earlier batches included.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rzk_proto::{FileHeader, Jute};
 
@@ -51,13 +56,41 @@ pub fn zxid_of(name: &str, prefix: &str) -> Option<i64> {
 }
 
 struct OpenLog {
-    file: File,
+    file: Arc<File>,
     path: PathBuf,
-    /// Where the next entry goes.
+    /// Where the next entry goes (after what is still in `pending`).
     position: u64,
     /// The preallocated size.
     size: u64,
     needs_dir_sync: bool,
+    /// Entries appended but not yet written to the file; they go at `pending_at`.
+    pending: Vec<u8>,
+    pending_at: u64,
+}
+
+/// What makes the entries written so far durable: the file's `fdatasync` (and, the first time
+/// after the file was created, the directory's). Made by [`FileTxnLog::write_out`].
+#[derive(Debug, Clone)]
+pub struct SyncTicket {
+    file: Arc<File>,
+    path: PathBuf,
+    /// The directory to sync too (the file is new).
+    dir: Option<PathBuf>,
+    force_sync: bool,
+}
+
+impl SyncTicket {
+    /// Makes every entry written to the file before this call durable (forceSync=no: nothing).
+    pub fn sync(&self) -> Result<(), LogError> {
+        if !self.force_sync {
+            return Ok(());
+        }
+        self.file.sync_data().map_err(io_err(&self.path))?;
+        if let Some(dir) = &self.dir {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
+        }
+        Ok(())
+    }
 }
 
 /// A position in the log, from [`FileTxnLog::mark`].
@@ -72,7 +105,6 @@ pub struct FileTxnLog {
     current: Option<OpenLog>,
     prealloc_bytes: u64,
     force_sync: bool,
-    buf: Vec<u8>,
     last_zxid: i64,
 }
 
@@ -81,14 +113,14 @@ impl FileTxnLog {
     pub fn open(data_log_dir: &Path, prealloc_bytes: u64, force_sync: bool) -> Result<FileTxnLog, LogError> {
         let dir = data_log_dir.join(VERSION_DIR);
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        Ok(FileTxnLog { dir, current: None, prealloc_bytes, force_sync, buf: Vec::new(), last_zxid: 0 })
+        Ok(FileTxnLog { dir, current: None, prealloc_bytes, force_sync, last_zxid: 0 })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Appends one txn (not yet durable: see [`commit`](Self::commit)).
+    /// Appends one txn, in memory until [`write_out`](Self::write_out) (not yet durable).
     pub fn append(&mut self, zxid: i64, txn: &[u8]) -> Result<(), LogError> {
         if self.current.is_none() {
             self.create_file(zxid)?;
@@ -97,12 +129,11 @@ impl FileTxnLog {
         self.last_zxid = zxid;
         let mut adler = adler2::Adler32::new();
         adler.write_slice(txn);
-        self.buf.clear();
-        self.buf.extend_from_slice(&(adler.checksum() as i64).to_be_bytes());
-        self.buf.extend_from_slice(&(txn.len() as i32).to_be_bytes());
-        self.buf.extend_from_slice(txn);
-        self.buf.push(ENTRY_END);
-        let end = log.position + self.buf.len() as u64;
+        if log.pending.is_empty() {
+            log.pending_at = log.position;
+        }
+        let entry_bytes = 8 + 4 + txn.len() as u64 + 1;
+        let end = log.position + entry_bytes;
         let new_size = padded_size(log.position, log.size, self.prealloc_bytes).max(padded_size(
             end,
             log.size,
@@ -112,9 +143,29 @@ impl FileTxnLog {
             log.file.write_all_at(&[0], new_size - 1).map_err(io_err(&log.path))?;
             log.size = new_size;
         }
-        log.file.write_all_at(&self.buf, log.position).map_err(io_err(&log.path))?;
+        log.pending.extend_from_slice(&(adler.checksum() as i64).to_be_bytes());
+        log.pending.extend_from_slice(&(txn.len() as i32).to_be_bytes());
+        log.pending.extend_from_slice(txn);
+        log.pending.push(ENTRY_END);
         log.position = end;
         Ok(())
+    }
+
+    /// Writes the appended entries to the file (one `pwrite`) and returns the ticket that makes
+    /// them durable; `None` when no file is open (nothing was appended since the last roll).
+    pub fn write_out(&mut self) -> Result<Option<SyncTicket>, LogError> {
+        let Some(log) = self.current.as_mut() else { return Ok(None) };
+        if !log.pending.is_empty() {
+            log.file.write_all_at(&log.pending, log.pending_at).map_err(io_err(&log.path))?;
+            log.pending.clear();
+        }
+        let dir = std::mem::take(&mut log.needs_dir_sync).then(|| self.dir.clone());
+        Ok(Some(SyncTicket {
+            file: log.file.clone(),
+            path: log.path.clone(),
+            dir,
+            force_sync: self.force_sync,
+        }))
     }
 
     fn create_file(&mut self, zxid: i64) -> Result<(), LogError> {
@@ -124,22 +175,25 @@ impl FileTxnLog {
             OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io_err(&path))?;
         let header = FileHeader { magic: TXNLOG_MAGIC, version: 2, dbid: 0 };
         file.write_all_at(&header.to_bytes(), 0).map_err(io_err(&path))?;
-        self.current =
-            Some(OpenLog { file, path, position: HEADER_BYTES, size: HEADER_BYTES, needs_dir_sync: true });
+        self.current = Some(OpenLog {
+            file: Arc::new(file),
+            path,
+            position: HEADER_BYTES,
+            size: HEADER_BYTES,
+            needs_dir_sync: true,
+            pending: Vec::new(),
+            pending_at: HEADER_BYTES,
+        });
         Ok(())
     }
 
-    /// Makes every append so far durable (one fdatasync; forceSync=no skips it).
+    /// Makes every append so far durable: [`write_out`](Self::write_out) and its ticket's sync
+    /// (one fdatasync; forceSync=no skips it).
     pub fn commit(&mut self) -> Result<(), LogError> {
-        let Some(log) = self.current.as_mut() else { return Ok(()) };
-        if self.force_sync {
-            log.file.sync_data().map_err(io_err(&log.path))?;
-            if log.needs_dir_sync {
-                File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err(&self.dir))?;
-            }
+        match self.write_out()? {
+            Some(ticket) => ticket.sync(),
+            None => Ok(()),
         }
-        log.needs_dir_sync = false;
-        Ok(())
     }
 
     /// Where the log stands now, to undo a batch that could not be made durable.
@@ -152,6 +206,7 @@ impl FileTxnLog {
     /// append starts a new file on a fresh descriptor.
     pub fn discard_since(&mut self, mark: &LogMark) -> Result<(), LogError> {
         let Some(cur) = self.current.take() else { return Ok(()) };
+        let cur_path = cur.path.clone();
         match &mark.file {
             Some((path, pos)) if *path == cur.path => {
                 cur.file.set_len(*pos).map_err(io_err(&cur.path))?;
@@ -159,8 +214,8 @@ impl FileTxnLog {
             }
             _ => {
                 // The failed batch opened this file: nothing in it was acknowledged.
-                drop(cur.file);
-                std::fs::remove_file(&cur.path).map_err(io_err(&cur.path))?;
+                drop(cur);
+                std::fs::remove_file(&cur_path).map_err(io_err(&cur_path))?;
                 if let Some((path, pos)) = &mark.file {
                     let f = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
                     f.set_len(*pos).map_err(io_err(path))?;
