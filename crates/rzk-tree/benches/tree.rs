@@ -53,12 +53,13 @@ fn bench(c: &mut Criterion) {
 }
 
 /// Snapshot serialization (the fuzzy walk) and loading, for a tree of 100k nodes of 100 B.
-fn snapshots(c: &mut Criterion) {
+/// A tree of `n` 100-byte nodes under 100 parents, built as the create workload builds it.
+fn tree_of(n: i64) -> DataTree {
     let acl = vec![Acl::new(31, "world", "anyone")];
     let data = Bytes::from(vec![1u8; 100]);
     let mut t = DataTree::new(false);
     let mut ev = Vec::new();
-    for i in 0..100_000i64 {
+    for i in 0..n {
         let body = TxnBody::Create(CreateTxn {
             path: format!("/n{}/c{i}", i % 100),
             data: Some(data.clone()),
@@ -80,6 +81,11 @@ fn snapshots(c: &mut Criterion) {
         let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: i + 1000, time: 0, txn_type: op::CREATE };
         t.process_txn(&hdr, &body, &mut ev);
     }
+    t
+}
+
+fn snapshots(c: &mut Criterion) {
+    let t = tree_of(100_000);
     let mut g = c.benchmark_group("snapshot of 100k nodes");
     g.sample_size(10);
     g.bench_function("serialize", |b| {
@@ -94,6 +100,20 @@ fn snapshots(c: &mut Criterion) {
     let stream = Bytes::from(job.finish(&t).to_vec());
     g.bench_function("load", |b| {
         b.iter(|| rzk_tree::snapshot::load_snapshot(stream.clone(), false).expect("load"))
+    });
+    g.finish();
+    drop(t);
+    // The walk over a tree far larger than the CPU's caches (what the core does during a
+    // fuzzy snapshot of a big tree; the image stays in memory, as the core hands it over).
+    let big = tree_of(1_000_000);
+    let mut g = c.benchmark_group("snapshot of 1M nodes");
+    g.sample_size(10);
+    g.bench_function("walk", |b| {
+        b.iter(|| {
+            let mut job = rzk_tree::snapshot::SnapshotJob::start(&big);
+            while !job.step(&big, 20_000) {}
+            job.finish(&big).nodes.len()
+        })
     });
     g.finish();
 }
