@@ -100,6 +100,11 @@ impl Arena {
         &mut self.slots[id as usize]
     }
 
+    /// Where slot `id` is in memory, if there is one (for prefetch hints only).
+    pub fn slots_ptr(&self, id: u32) -> Option<*const Slot> {
+        self.slots.get(id as usize).map(|s| s as *const Slot)
+    }
+
     /// The node behind a reference, if it is still the same node.
     pub fn get_ref(&self, r: NodeRef) -> Option<&Slot> {
         self.slots.get(r.id as usize).filter(|s| s.generation == r.generation && !s.path.is_empty())

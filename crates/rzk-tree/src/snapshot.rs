@@ -56,6 +56,12 @@ pub struct ZxidDigest {
     pub digest: i64,
 }
 
+/// How many nodes ahead of the walk the contents (path, data) of a node are prefetched.
+const PREFETCH_CONTENTS_AHEAD: usize = 2;
+/// How many nodes ahead of the walk a node's slot is prefetched (its contents' addresses are in
+/// it, so it must arrive before they are asked for).
+const PREFETCH_SLOTS_AHEAD: usize = 4;
+
 /// A snapshot being taken; see the module docs.
 pub struct SnapshotJob {
     /// The zxid the snapshot is named after: the last txn applied when it started.
@@ -93,6 +99,16 @@ impl SnapshotJob {
         let mut n = 0;
         while n < nodes_max {
             let Some(r) = self.stack.pop() else { return true };
+            // The next nodes are mostly the stack's top ones (leaves follow each other): start
+            // loading the contents of the next and the slot of the one after it, so the walk
+            // over a tree far larger than the caches does not wait for each miss in turn.
+            let top = self.stack.len();
+            if top >= PREFETCH_CONTENTS_AHEAD {
+                tree.prefetch_contents(self.stack[top - PREFETCH_CONTENTS_AHEAD]);
+            }
+            if top >= PREFETCH_SLOTS_AHEAD {
+                tree.prefetch_slot(self.stack[top - PREFETCH_SLOTS_AHEAD]);
+            }
             let Some((path, node)) = tree.node_at(r) else { continue };
             // The root is written as "" (`DataTree.serialize` starts from "").
             write_node(&mut self.nodes, if path == "/" { "" } else { path }, node);
