@@ -33,6 +33,9 @@ pub const CONN_OUTBOX_BYTES_MAX: usize = 32 * 1024 * 1024;
 const BATCH_MSGS_MAX: usize = 256;
 /// How often time advances in the core.
 pub const TICK_INTERVAL_MS: u64 = 100;
+/// How often a running snapshot takes a step while no messages arrive (each step is
+/// `snapshotter::NODES_PER_STEP` nodes, and waits while the writer is behind).
+const SNAPSHOT_IDLE_STEP_INTERVAL: Duration = Duration::from_millis(1);
 
 /// What a connection's writer is told to do.
 #[derive(Debug)]
@@ -228,6 +231,8 @@ impl Core {
                     let (e, w) = (self.elapsed_ms(), wall_ms());
                     self.node.step(Input::Tick { elapsed_ms: e, wall_ms: w });
                 }
+                // With no work coming in, a running snapshot still advances (in `flush`).
+                _ = tokio::time::sleep(SNAPSHOT_IDLE_STEP_INTERVAL), if self.snapshotter.running() => {}
             }
             self.flush()?;
         }

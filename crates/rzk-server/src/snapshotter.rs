@@ -2,7 +2,9 @@
 //! snapCount/2 + rand(snapCount/2) logged txns (or half the size limit plus a random part), the
 //! log is rolled and a fuzzy snapshot starts: the core serializes a slice of the tree after each
 //! batch of work ([`Snapshotter::step`]), so writes never wait behind a whole-tree copy, and a
-//! writer thread compresses, writes and fsyncs the finished stream. Only one snapshot runs at a
+//! writer thread compresses, writes and fsyncs the stream as it comes, a megabyte at a time:
+//! the whole stream is never in memory (it is about twice the size of the tree's data), and the
+//! walk pauses while the writer is more than a few megabytes behind. Only one snapshot runs at a
 //! time ("too busy to snap, skipping" otherwise, as in ZooKeeper).
 //!
 //! A quorum member that cuts its log (TRUNC, or before a SNAP) must not keep a snapshot that was
@@ -12,12 +14,13 @@
 //! gate at the generation the snapshot started in.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Instant;
 
-use rzk_storage::snapfile::{Compression, snapshot_name, write_snapshot_parts};
+use rzk_storage::snapfile::{Compression, SnapshotFileWriter, write_snapshot_parts};
 use rzk_tree::DataTree;
-use rzk_tree::snapshot::{SnapshotImage, SnapshotJob};
+use rzk_tree::snapshot::{SnapshotJob, SnapshotSeal, ZxidDigest};
 use tokio::sync::mpsc as tmpsc;
 
 use crate::core::CoreMsg;
@@ -26,12 +29,29 @@ use crate::settings::StorageSettings;
 /// Nodes serialized per step of a running snapshot (a few milliseconds of work).
 pub const NODES_PER_STEP: usize = 4_096;
 
-/// A finished snapshot for the writer thread (which seals, compresses, writes and syncs it).
-pub struct SnapshotWrite {
-    pub image: SnapshotImage,
-    pub started: Instant,
-    /// The gate's generation when the walk started.
-    pub generation: u64,
+/// Serialized nodes handed to the writer at a time.
+pub const SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
+/// Bytes handed to the writer and not yet written, above which the walk waits.
+pub const SNAPSHOT_QUEUED_BYTES_MAX: usize = 8 << 20;
+
+/// The stream of one snapshot, in order, for the writer thread (which seals, compresses,
+/// writes and syncs it).
+pub enum SnapshotWrite {
+    Begin {
+        zxid: i64,
+        /// Header, sessions, ACL cache.
+        head: Vec<u8>,
+        started: Instant,
+        /// The gate's generation when the walk started.
+        generation: u64,
+    },
+    Nodes(Vec<u8>),
+    /// The walk is done: seal, sync and name the file.
+    End {
+        digest: ZxidDigest,
+    },
+    /// The walk was dropped: remove what was written.
+    Abandon,
 }
 
 /// The generation of the data on disk that snapshots are taken of; a log cut starts a new one.
@@ -48,10 +68,12 @@ impl SnapshotGate {
 
 pub struct Snapshotter {
     settings: StorageSettings,
-    job: Option<(SnapshotJob, Instant)>,
+    job: Option<SnapshotJob>,
     gate: SnapshotGate,
-    /// A finished snapshot is being written.
+    /// The writer has a snapshot open (from its start until the writer reports it written).
     writing: bool,
+    /// Bytes handed to the writer and not yet written by it.
+    queued: Arc<AtomicUsize>,
     txns_since: u64,
     bytes_since: u64,
     roll_txns: u64,
@@ -65,6 +87,7 @@ impl Snapshotter {
         settings: StorageSettings,
         writer: mpsc::Sender<SnapshotWrite>,
         gate: SnapshotGate,
+        queued: Arc<AtomicUsize>,
         seed: u64,
     ) -> Snapshotter {
         let mut s = Snapshotter {
@@ -72,6 +95,7 @@ impl Snapshotter {
             job: None,
             gate,
             writing: false,
+            queued,
             txns_since: 0,
             bytes_since: 0,
             roll_txns: 0,
@@ -120,7 +144,18 @@ impl Snapshotter {
 
     pub fn start(&mut self, tree: &DataTree) {
         tracing::info!(zxid = %format!("0x{:x}", tree.last_processed_zxid), "creating new snapshot");
-        self.job = Some((SnapshotJob::start(tree), Instant::now()));
+        let job = SnapshotJob::start(tree);
+        let generation = *self.gate.hold();
+        let begin = SnapshotWrite::Begin {
+            zxid: job.zxid,
+            head: job.head().to_vec(),
+            started: Instant::now(),
+            generation,
+        };
+        if self.writer.send(begin).is_ok() {
+            self.writing = true;
+            self.job = Some(job);
+        }
     }
 
     pub fn running(&self) -> bool {
@@ -132,19 +167,30 @@ impl Snapshotter {
         self.job.is_some() || self.writing
     }
 
-    /// Serializes the next slice; hands the stream to the writer when the walk is done.
+    /// Serializes the next slice (unless the writer is behind) and hands full chunks to the
+    /// writer; at the end of the walk, tells the writer to seal the file.
     pub fn step(&mut self, tree: &DataTree) {
-        let Some((job, _)) = self.job.as_mut() else { return };
-        if !job.step(tree, NODES_PER_STEP) {
+        let Some(job) = self.job.as_mut() else { return };
+        if self.queued.load(Ordering::Acquire) > SNAPSHOT_QUEUED_BYTES_MAX {
             return;
         }
-        let Some((job, started)) = self.job.take() else { return };
-        let image = job.finish(tree);
-        self.writing = true;
-        let generation = *self.gate.hold();
-        if self.writer.send(SnapshotWrite { image, started, generation }).is_err() {
-            self.writing = false;
+        let done = job.step(tree, NODES_PER_STEP);
+        if job.buffered_bytes() >= SNAPSHOT_CHUNK_BYTES || (done && job.buffered_bytes() > 0) {
+            let chunk = job.take_nodes();
+            self.queued.fetch_add(chunk.len(), Ordering::AcqRel);
+            let _ = self.writer.send(SnapshotWrite::Nodes(chunk));
         }
+        if !done {
+            return;
+        }
+        let Some(job) = self.job.take() else { return };
+        let msg = if job.acls_complete() {
+            SnapshotWrite::End { digest: job.finish(tree).digest }
+        } else {
+            tracing::warn!(zxid = %format!("0x{:x}", job.zxid), "snapshot abandoned: an ACL list was created while it was taken");
+            SnapshotWrite::Abandon
+        };
+        let _ = self.writer.send(msg);
     }
 
     /// The writer finished (or failed).
@@ -156,57 +202,130 @@ impl Snapshotter {
     /// returned guard, held until the cut and the removal of later snapshots are done, has
     /// started a new generation, so a snapshot already with the writer is not written.
     pub fn cut(&mut self) -> (Option<i64>, SnapshotGate) {
-        let dropped = self.job.take().map(|(job, _)| {
+        let dropped = self.job.take().map(|job| {
             tracing::warn!(zxid = %format!("0x{:x}", job.zxid), "abandoning the snapshot being taken: the log is cut");
+            let _ = self.writer.send(SnapshotWrite::Abandon);
             job.zxid
         });
         (dropped, self.gate.clone())
     }
 }
 
-/// The thread that writes finished snapshots: compression, file, fsync of file and directory.
+/// The thread that writes snapshots as their streams arrive: compression, file, fsync of file
+/// and directory, and the report to the core.
 pub fn spawn_writer(
     data_dir: PathBuf,
     compression: Compression,
     gate: SnapshotGate,
+    queued: Arc<AtomicUsize>,
     rx: mpsc::Receiver<SnapshotWrite>,
     core: tmpsc::Sender<CoreMsg>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
-        while let Ok(w) = rx.recv() {
-            let zxid = w.image.zxid;
-            let held = gate.hold();
-            if *held != w.generation {
-                drop(held);
-                tracing::warn!(zxid = %format!("0x{zxid:x}"), "snapshot abandoned: the log was cut while it was taken");
-                let ms = w.started.elapsed().as_millis() as u64;
-                if core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok: false }).is_err() {
-                    return;
+        let mut open: Option<OpenSnapshot> = None;
+        while let Ok(msg) = rx.recv() {
+            let report = match msg {
+                SnapshotWrite::Begin { zxid, head, started, generation } => {
+                    // A Begin while one is open cannot happen (one snapshot at a time); if it
+                    // did, the older one is dropped with its file.
+                    open = match SnapshotFileWriter::create(&data_dir, zxid, compression) {
+                        Ok(file) => {
+                            let mut o = OpenSnapshot {
+                                zxid,
+                                started,
+                                generation,
+                                file: Some(file),
+                                seal: SnapshotSeal::new(),
+                            };
+                            o.write(&head);
+                            Some(o)
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot create the snapshot file");
+                            Some(OpenSnapshot {
+                                zxid,
+                                started,
+                                generation,
+                                file: None,
+                                seal: SnapshotSeal::new(),
+                            })
+                        }
+                    };
+                    None
                 }
-                continue;
-            }
-            let tail = w.image.tail();
-            let parts: [&[u8]; 3] = [&w.image.head, &w.image.nodes, &tail];
-            let written = write_snapshot_parts(&data_dir, zxid, &parts, compression);
-            drop(held);
-            let ok = match written {
-                Ok(path) => {
-                    tracing::info!(file = %path.display(), ms = w.started.elapsed().as_millis() as u64, "snapshot written");
-                    true
+                SnapshotWrite::Nodes(chunk) => {
+                    if let Some(o) = open.as_mut() {
+                        o.write(&chunk);
+                    }
+                    queued.fetch_sub(chunk.len(), Ordering::AcqRel);
+                    None
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot write snapshot");
-                    let path = data_dir.join(rzk_storage::VERSION_DIR).join(snapshot_name(zxid, compression));
-                    let _ = std::fs::remove_file(path);
-                    false
+                SnapshotWrite::End { digest } => open.take().map(|mut o| {
+                    let ok = o.finish(&digest, &gate);
+                    (o.zxid, o.started.elapsed().as_millis() as u64, ok)
+                }),
+                SnapshotWrite::Abandon => {
+                    open.take().map(|o| (o.zxid, o.started.elapsed().as_millis() as u64, false))
                 }
             };
-            let ms = w.started.elapsed().as_millis() as u64;
-            if core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok }).is_err() {
+            if let Some((zxid, ms, ok)) = report
+                && core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok }).is_err()
+            {
                 return;
             }
         }
     })
+}
+
+/// A snapshot file being written by the writer thread.
+struct OpenSnapshot {
+    zxid: i64,
+    started: Instant,
+    generation: u64,
+    /// `None` once writing failed (the rest of the stream is dropped).
+    file: Option<SnapshotFileWriter>,
+    seal: SnapshotSeal,
+}
+
+impl OpenSnapshot {
+    fn write(&mut self, bytes: &[u8]) {
+        self.seal.update(bytes);
+        if let Some(f) = self.file.as_mut()
+            && let Err(e) = f.write(bytes)
+        {
+            tracing::error!(error = %e, "cannot write snapshot");
+            self.file = None;
+        }
+    }
+
+    /// Seals and names the file, unless the log was cut since the walk started; true if the
+    /// snapshot is now on disk.
+    fn finish(&mut self, digest: &ZxidDigest, gate: &SnapshotGate) -> bool {
+        let Some(mut file) = self.file.take() else { return false };
+        let tail = std::mem::take(&mut self.seal).tail(digest);
+        if let Err(e) = file.write(&tail) {
+            tracing::error!(error = %e, "cannot write snapshot");
+            return false;
+        }
+        let held = gate.hold();
+        if *held != self.generation {
+            drop(held);
+            tracing::warn!(zxid = %format!("0x{:x}", self.zxid), "snapshot abandoned: the log was cut while it was taken");
+            return false;
+        }
+        let written = file.finish();
+        drop(held);
+        match written {
+            Ok(path) => {
+                tracing::info!(file = %path.display(), ms = self.started.elapsed().as_millis() as u64, "snapshot written");
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write snapshot");
+                false
+            }
+        }
+    }
 }
 
 /// Takes a snapshot of `tree` at once (start-up, as `ZooKeeperServer.loadData` does).

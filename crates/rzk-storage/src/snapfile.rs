@@ -67,42 +67,89 @@ pub fn write_snapshot_parts(
     parts: &[&[u8]],
     c: Compression,
 ) -> io::Result<PathBuf> {
-    let dir = data_dir.join(VERSION_DIR);
-    fs::create_dir_all(&dir)?;
-    let path = dir.join(snapshot_name(zxid, c));
-    let tmp = dir.join(format!(".tmp-{}", snapshot_name(zxid, c)));
-    let result = write_file(&tmp, parts, c).and_then(|_| fs::rename(&tmp, &path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let mut w = SnapshotFileWriter::create(data_dir, zxid, c)?;
+    for p in parts {
+        w.write(p)?;
     }
-    result?;
-    File::open(&dir)?.sync_all()?;
-    Ok(path)
+    w.finish()
+}
+
+/// A snapshot file written as its stream is produced, in pieces (a running snapshot hands its
+/// nodes over a megabyte at a time, so the whole stream is never in memory at once). The bytes
+/// go to a temporary file, compressed as asked; [`finish`](Self::finish) syncs it, renames it to
+/// the snapshot's name and syncs the directory. Dropped unfinished, the temporary file is removed.
+pub struct SnapshotFileWriter {
+    dir: PathBuf,
+    tmp: PathBuf,
+    path: PathBuf,
+    out: Option<Encoder>,
+}
+
+enum Encoder {
+    Plain(io::BufWriter<PacedFile>),
+    Gzip(flate2::write::GzEncoder<io::BufWriter<PacedFile>>),
+    Snappy(Box<XerialSnappy<io::BufWriter<PacedFile>>>),
+}
+
+impl SnapshotFileWriter {
+    /// Starts `version-2/snapshot.<zxid>[ext]` under `data_dir` (the directory is created if
+    /// needed).
+    pub fn create(data_dir: &Path, zxid: i64, c: Compression) -> io::Result<SnapshotFileWriter> {
+        let dir = data_dir.join(VERSION_DIR);
+        fs::create_dir_all(&dir)?;
+        let path = dir.join(snapshot_name(zxid, c));
+        let tmp = dir.join(format!(".tmp-{}", snapshot_name(zxid, c)));
+        let file = io::BufWriter::with_capacity(
+            1 << 20,
+            PacedFile::new(File::create(&tmp)?, SNAPSHOT_SYNC_STEP_BYTES),
+        );
+        let mut w = SnapshotFileWriter { dir, tmp, path, out: None };
+        w.out = Some(match c {
+            Compression::None => Encoder::Plain(file),
+            Compression::Gzip => {
+                Encoder::Gzip(flate2::write::GzEncoder::new(file, flate2::Compression::default()))
+            }
+            Compression::Snappy => Encoder::Snappy(Box::new(XerialSnappy::new(file)?)),
+        });
+        Ok(w)
+    }
+
+    /// Appends the next bytes of the stream.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match &mut self.out {
+            Some(Encoder::Plain(f)) => f.write_all(bytes),
+            Some(Encoder::Gzip(gz)) => gz.write_all(bytes),
+            Some(Encoder::Snappy(sn)) => sn.write_all(bytes),
+            None => Err(io::Error::other("snapshot writer already finished")),
+        }
+    }
+
+    /// Ends the stream: the file is synced, renamed to the snapshot's name, and the directory
+    /// synced. Returns the snapshot's path.
+    pub fn finish(mut self) -> io::Result<PathBuf> {
+        let file = match self.out.take() {
+            Some(Encoder::Plain(f)) => f,
+            Some(Encoder::Gzip(gz)) => gz.finish()?,
+            Some(Encoder::Snappy(sn)) => sn.finish()?,
+            None => return Err(io::Error::other("snapshot writer already finished")),
+        };
+        file.into_inner().map_err(|e| e.into_error())?.file.sync_all()?;
+        fs::rename(&self.tmp, &self.path)?;
+        File::open(&self.dir)?.sync_all()?;
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for SnapshotFileWriter {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Bytes of a snapshot written between two syncs of the file (see [`PacedFile`]).
 pub const SNAPSHOT_SYNC_STEP_BYTES: u64 = 1 << 20;
-
-fn write_file(path: &Path, parts: &[&[u8]], c: Compression) -> io::Result<()> {
-    let paced = PacedFile::new(File::create(path)?, SNAPSHOT_SYNC_STEP_BYTES);
-    let mut f = io::BufWriter::with_capacity(1 << 20, paced);
-    match c {
-        Compression::None => {
-            for p in parts {
-                f.write_all(p)?;
-            }
-        }
-        Compression::Gzip => {
-            let mut gz = flate2::write::GzEncoder::new(&mut f, flate2::Compression::default());
-            for p in parts {
-                gz.write_all(p)?;
-            }
-            gz.finish()?;
-        }
-        Compression::Snappy => f.write_all(&xerial_snappy(&parts.concat())?)?,
-    }
-    f.into_inner().map_err(|e| e.into_error())?.file.sync_all()
-}
 
 /// A file written in steps, each made durable before the next begins (`fdatasync` every
 /// `step_bytes`). A snapshot is tens of megabytes written in a burst; left to the page cache, it
@@ -144,18 +191,56 @@ impl Write for PacedFile {
     }
 }
 
-fn xerial_snappy(stream: &[u8]) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(stream.len() / 2 + 64);
-    out.extend_from_slice(&SNAPPY_MAGIC);
-    out.extend_from_slice(&1i32.to_be_bytes());
-    out.extend_from_slice(&1i32.to_be_bytes());
-    let mut enc = snap::raw::Encoder::new();
-    for chunk in stream.chunks(SNAPPY_BLOCK_BYTES) {
-        let c = enc.compress_vec(chunk).map_err(io::Error::other)?;
-        out.extend_from_slice(&(c.len() as i32).to_be_bytes());
-        out.extend_from_slice(&c);
+/// xerial's `SnappyOutputStream` framing, streamed: the magic and two version ints, then each
+/// `SNAPPY_BLOCK_BYTES` of input as (int length, raw snappy block); the last block may be short.
+struct XerialSnappy<W: Write> {
+    inner: W,
+    block: Vec<u8>,
+    enc: snap::raw::Encoder,
+}
+
+impl<W: Write> XerialSnappy<W> {
+    fn new(mut inner: W) -> io::Result<XerialSnappy<W>> {
+        inner.write_all(&SNAPPY_MAGIC)?;
+        inner.write_all(&1i32.to_be_bytes())?;
+        inner.write_all(&1i32.to_be_bytes())?;
+        Ok(XerialSnappy {
+            inner,
+            block: Vec::with_capacity(SNAPPY_BLOCK_BYTES),
+            enc: snap::raw::Encoder::new(),
+        })
     }
-    Ok(out)
+
+    fn emit_block(&mut self) -> io::Result<()> {
+        if self.block.is_empty() {
+            return Ok(());
+        }
+        let c = self.enc.compress_vec(&self.block).map_err(io::Error::other)?;
+        self.inner.write_all(&(c.len() as i32).to_be_bytes())?;
+        self.inner.write_all(&c)?;
+        self.block.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        self.emit_block()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for XerialSnappy<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(SNAPPY_BLOCK_BYTES - self.block.len());
+        self.block.extend_from_slice(&buf[..n]);
+        if self.block.len() == SNAPPY_BLOCK_BYTES {
+            self.emit_block()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 fn xerial_unsnappy(raw: &[u8]) -> io::Result<Vec<u8>> {
@@ -263,6 +348,31 @@ mod tests {
         expected.extend_from_slice(&data[..499]);
         expected.extend_from_slice(&data[..1]);
         assert!(fs::read(&path).unwrap() == expected, "the file holds what was written, in order");
+    }
+
+    #[test]
+    fn a_stream_written_in_pieces_makes_the_same_file_as_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let stream: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for (z, c) in [(1, Compression::None), (2, Compression::Gzip), (3, Compression::Snappy)] {
+            let whole = fs::read(write_snapshot(dir.path(), z, &stream, c).unwrap()).unwrap();
+            let mut w = SnapshotFileWriter::create(dir.path(), z + 10, c).unwrap();
+            for piece in stream.chunks(12_345) {
+                w.write(piece).unwrap();
+            }
+            let pieces = fs::read(w.finish().unwrap()).unwrap();
+            assert!(whole == pieces, "{c:?}: pieces and whole differ");
+        }
+    }
+
+    #[test]
+    fn an_unfinished_writer_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SnapshotFileWriter::create(dir.path(), 5, Compression::None).unwrap();
+        w.write(b"partial").unwrap();
+        drop(w);
+        let left: Vec<_> = fs::read_dir(dir.path().join(VERSION_DIR)).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

@@ -17,11 +17,16 @@
 //! `(id, generation)` references into the tree's arena, not paths: a node deleted between steps
 //! is skipped even if its id was reused (the generation differs), which is what a path walk
 //! does too, except that a node re-created at the same path is skipped as well (its create is in
-//! the log after the snapshot's zxid, so the replay brings it back). The ACL cache is written
-//! with the lists the visited nodes referenced (collected while visiting), so every node's ACL
-//! index resolves even if ACLs came and went during the walk.
+//! the log after the snapshot's zxid, so the replay brings it back).
+//!
+//! The file can be written while the walk goes on ([`SnapshotJob::take_nodes`] hands over what
+//! was serialized so far), so the stream is never whole in memory. That fixes everything before
+//! the nodes at the start: the sessions and the ACL cache as they are then (ZooKeeper writes its
+//! cache first too). A node created during the walk with an ACL list the cache did not have at
+//! the start could not be resolved on load; the walk notes it ([`SnapshotJob::acls_complete`])
+//! and such a snapshot is abandoned, not written.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use bytes::{BufMut, Bytes};
 use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
@@ -66,36 +71,58 @@ const PREFETCH_SLOTS_AHEAD: usize = 4;
 pub struct SnapshotJob {
     /// The zxid the snapshot is named after: the last txn applied when it started.
     pub zxid: i64,
-    sessions: Vec<(i64, i32)>,
+    /// The file header, the sessions and the ACL cache, as of the start.
+    head: Vec<u8>,
+    /// The ACL indexes `head` holds.
+    acl_ids: BTreeSet<i64>,
     /// Nodes still to visit, the next on top.
     stack: Vec<NodeRef>,
-    acls: BTreeMap<i64, Vec<Acl>>,
     /// The ACL index of the last node written (consecutive nodes mostly share one).
     last_acl: i64,
+    /// A visited node's ACL index is not in `head`.
+    acl_missing: bool,
+    /// Serialized nodes not yet taken.
     nodes: Vec<u8>,
     visited: u64,
 }
 
+/// Bytes of the file header at the start of `head`.
+const FILE_HEADER_BYTES: usize = 16;
+
 impl SnapshotJob {
     pub fn start(tree: &DataTree) -> SnapshotJob {
+        let sessions: Vec<(i64, i32)> = tree.sessions.iter().map(|(k, v)| (*k, *v)).collect();
+        let mut acls: Vec<(i64, Vec<Acl>)> = tree
+            .acls
+            .entries()
+            .filter(|(idx, _)| *idx != crate::acl_cache::OPEN_UNSAFE_ACL_ID)
+            .map(|(idx, list)| (idx, list.to_vec()))
+            .collect();
+        acls.sort_by_key(|(idx, _)| *idx);
+        let mut head = Vec::with_capacity(1024);
+        FileHeader { magic: SNAP_MAGIC, version: 2, dbid: SNAP_DBID }.encode(&mut head);
+        debug_assert_eq!(head.len(), FILE_HEADER_BYTES);
+        write_sessions(&mut head, &sessions);
+        write_acls(&mut head, acls.iter().map(|(k, v)| (*k, v)));
         SnapshotJob {
             zxid: tree.last_processed_zxid,
-            sessions: tree.sessions.iter().map(|(k, v)| (*k, *v)).collect(),
+            head,
+            acl_ids: acls.iter().map(|(idx, _)| *idx).collect(),
             stack: tree.root_ref().into_iter().collect(),
-            acls: BTreeMap::new(),
             last_acl: crate::acl_cache::OPEN_UNSAFE_ACL_ID,
+            acl_missing: false,
             nodes: Vec::new(),
             visited: 0,
         }
     }
 
+    /// What comes before the nodes in the file: header, sessions, ACL cache.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
     /// Serializes up to `nodes_max` more nodes; true when every node has been visited.
     pub fn step(&mut self, tree: &DataTree, nodes_max: usize) -> bool {
-        if self.nodes.capacity() == 0 {
-            // Room for the whole walk up front: growing a large buffer by doubling copies it.
-            let estimate = tree.approximate_data_size().max(0) as usize + tree.node_count() * 80;
-            self.nodes.reserve(estimate);
-        }
         let mut n = 0;
         while n < nodes_max {
             let Some(r) = self.stack.pop() else { return true };
@@ -114,8 +141,8 @@ impl SnapshotJob {
             write_node(&mut self.nodes, if path == "/" { "" } else { path }, node);
             if node.acl != self.last_acl {
                 self.last_acl = node.acl;
-                if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID && !self.acls.contains_key(&node.acl) {
-                    self.acls.insert(node.acl, tree.acls.get(node.acl));
+                if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID && !self.acl_ids.contains(&node.acl) {
+                    self.acl_missing = true;
                 }
             }
             // Children are visited in the order Java iterates them; push them reversed.
@@ -128,20 +155,67 @@ impl SnapshotJob {
         self.stack.is_empty()
     }
 
+    /// Bytes serialized and not yet taken.
+    pub fn buffered_bytes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Takes the nodes serialized so far (the next part of the stream after `head`).
+    pub fn take_nodes(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.nodes)
+    }
+
+    /// Whether every visited node's ACL index is in the head (see the module docs).
+    pub fn acls_complete(&self) -> bool {
+        !self.acl_missing
+    }
+
     pub fn nodes_visited(&self) -> u64 {
         self.visited
     }
 
-    /// Ends the walk: what the file needs, with the tree's digest as of now. Cheap; the sealing
-    /// checksums are computed by [`SnapshotImage::tail`], off the core.
+    /// Ends the walk: the head, the nodes not yet taken, and the tree's digest as of now. Cheap;
+    /// the sealing checksums are computed by [`SnapshotImage::tail`] or a [`SnapshotSeal`], off
+    /// the core.
     pub fn finish(self, tree: &DataTree) -> SnapshotImage {
-        let mut head = Vec::with_capacity(1024);
-        FileHeader { magic: SNAP_MAGIC, version: 2, dbid: SNAP_DBID }.encode(&mut head);
-        write_sessions(&mut head, &self.sessions);
-        write_acls(&mut head, self.acls.iter().map(|(k, v)| (*k, v)));
         let digest =
             ZxidDigest { zxid: tree.last_processed_zxid, version: DIGEST_VERSION, digest: tree.digest() };
-        SnapshotImage { zxid: self.zxid, head, nodes: self.nodes, digest }
+        SnapshotImage { zxid: self.zxid, head: self.head, nodes: self.nodes, digest }
+    }
+}
+
+/// The seals at the end of a snapshot, computed as the stream goes by: feed it every byte of
+/// the stream in order, then [`tail`](Self::tail) gives what ends the file.
+#[derive(Default)]
+pub struct SnapshotSeal {
+    adler: adler2::Adler32,
+}
+
+impl SnapshotSeal {
+    pub fn new() -> SnapshotSeal {
+        SnapshotSeal::default()
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.adler.write_slice(bytes);
+    }
+
+    /// The end of the stream: the "/" that ends the nodes, the first seal, the digest and the
+    /// second seal.
+    pub fn tail(mut self, digest: &ZxidDigest) -> Vec<u8> {
+        let mut tail = Vec::with_capacity(64);
+        "/".to_owned().encode(&mut tail);
+        self.adler.write_slice(&tail);
+        let sealed_at = tail.len();
+        tail.put_i64(self.adler.checksum() as i64);
+        "/".to_owned().encode(&mut tail);
+        tail.put_i64(digest.zxid);
+        tail.put_i32(digest.version);
+        tail.put_i64(digest.digest);
+        self.adler.write_slice(&tail[sealed_at..]);
+        tail.put_i64(self.adler.checksum() as i64);
+        "/".to_owned().encode(&mut tail);
+        tail
     }
 }
 
@@ -154,25 +228,13 @@ pub struct SnapshotImage {
 }
 
 impl SnapshotImage {
-    /// The end of the stream: the "/" that ends the nodes, the first seal, the digest and the
-    /// second seal. Checksums the whole stream once (a few tens of ms per 100 MB).
+    /// The end of the stream (see [`SnapshotSeal::tail`]). Checksums the whole stream once (a
+    /// few tens of ms per 100 MB).
     pub fn tail(&self) -> Vec<u8> {
-        let mut adler = adler2::Adler32::new();
-        adler.write_slice(&self.head);
-        adler.write_slice(&self.nodes);
-        let mut tail = Vec::with_capacity(64);
-        "/".to_owned().encode(&mut tail);
-        adler.write_slice(&tail);
-        let sealed_at = tail.len();
-        tail.put_i64(adler.checksum() as i64);
-        "/".to_owned().encode(&mut tail);
-        tail.put_i64(self.digest.zxid);
-        tail.put_i32(self.digest.version);
-        tail.put_i64(self.digest.digest);
-        adler.write_slice(&tail[sealed_at..]);
-        tail.put_i64(adler.checksum() as i64);
-        "/".to_owned().encode(&mut tail);
-        tail
+        let mut seal = SnapshotSeal::new();
+        seal.update(&self.head);
+        seal.update(&self.nodes);
+        seal.tail(&self.digest)
     }
 
     /// The whole stream in one buffer (tests and tools).
@@ -230,9 +292,8 @@ fn write_node(out: &mut Vec<u8>, path: &str, node: &DataNode) {
 pub fn serialize_tree_body(tree: &DataTree) -> Vec<u8> {
     let mut job = SnapshotJob::start(tree);
     job.step(tree, usize::MAX);
-    let mut out = Vec::with_capacity(job.nodes.len() + 1024);
-    write_sessions(&mut out, &job.sessions);
-    write_acls(&mut out, job.acls.iter().map(|(k, v)| (*k, v)));
+    let mut out = Vec::with_capacity(job.nodes.len() + job.head.len());
+    out.extend_from_slice(&job.head[FILE_HEADER_BYTES..]);
     out.extend_from_slice(&job.nodes);
     "/".to_owned().encode(&mut out);
     out
