@@ -470,6 +470,60 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_taken_in_pieces_is_the_whole_stream() {
+        let t = tree_with(40);
+        let mut whole = SnapshotJob::start(&t);
+        whole.step(&t, usize::MAX);
+        let whole = whole.finish(&t).to_vec();
+        let mut job = SnapshotJob::start(&t);
+        let mut seal = SnapshotSeal::new();
+        let mut out = job.head().to_vec();
+        seal.update(job.head());
+        loop {
+            let done = job.step(&t, 3);
+            let piece = job.take_nodes();
+            seal.update(&piece);
+            out.extend_from_slice(&piece);
+            if done {
+                break;
+            }
+        }
+        assert!(job.acls_complete());
+        let image = job.finish(&t);
+        assert!(image.nodes.is_empty(), "everything was taken");
+        out.extend_from_slice(&seal.tail(&image.digest));
+        assert_eq!(out, whole);
+    }
+
+    /// Only an ACL list the cache did not have at the start makes the walk incomplete.
+    #[test]
+    fn a_node_given_a_new_acl_list_during_the_walk_marks_the_snapshot_incomplete() {
+        for (acl, complete) in
+            [(Acl::new(31, "world", "anyone"), true), (Acl::new(1, "digest", "u:secret"), false)]
+        {
+            let mut t = tree_with(10);
+            let mut job = SnapshotJob::start(&t);
+            job.step(&t, 1);
+            // Under a node the walk has not reached yet, so it is visited.
+            let body = TxnBody::Create(CreateTxn {
+                path: "/n9/kid".into(),
+                data: None,
+                acl: vec![acl.clone()],
+                ephemeral: false,
+                parent_cversion: -1,
+            });
+            let hdr = TxnHeader { client_id: 7, cxid: 0, zxid: 200, time: 5, txn_type: op::CREATE };
+            t.process_txn(&hdr, &body, &mut Vec::new());
+            while !job.step(&t, 2) {}
+            assert_eq!(job.acls_complete(), complete, "{acl:?}");
+            if complete {
+                let loaded = load_snapshot(Bytes::from(job.finish(&t).to_vec()), false).unwrap();
+                assert!(loaded.tree.node("/n9/kid").is_some());
+            }
+        }
+    }
+
+    #[test]
     fn a_flipped_bit_fails_the_seal() {
         let t = tree_with(10);
         let mut job = SnapshotJob::start(&t);
