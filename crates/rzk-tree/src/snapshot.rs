@@ -160,9 +160,11 @@ impl SnapshotJob {
         self.nodes.len()
     }
 
-    /// Takes the nodes serialized so far (the next part of the stream after `head`).
+    /// Takes the nodes serialized so far (the next part of the stream after `head`). The next
+    /// part starts with as much room as this one had, so it does not grow by copying.
     pub fn take_nodes(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.nodes)
+        let room = self.nodes.capacity();
+        std::mem::replace(&mut self.nodes, Vec::with_capacity(room))
     }
 
     /// Whether every visited node's ACL index is in the head (see the module docs).
