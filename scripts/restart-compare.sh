@@ -3,17 +3,20 @@
 # same machine: each server starts fresh, `rzk bench load` creates N znodes of B bytes, the server
 # is killed (kill -9: both then load their newest snapshot and replay the log after it), started
 # again, and timed from process start until `srvr` answers with a Mode line; its resident memory
-# (VmRSS) is read at that moment and again after a full read of the tree's root children count.
+# (VmRSS) is read at that moment (rss_mb) and again --settle seconds later (rss_settled_mb: by
+# then rzk's start-up snapshot is written and the JVM's start-up work is done).
 #
-# Usage: scripts/restart-compare.sh [--nodes N (1000000)] [--value-bytes B (100)] [--heap 2g] [--dir D]
+# Usage: scripts/restart-compare.sh [--nodes N (1000000)] [--value-bytes B (100)] [--heap 2g]
+#                                   [--settle S (5)] [--dir D]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-nodes=1000000 value_bytes=100 heap=2g dir=""
+nodes=1000000 value_bytes=100 heap=2g settle=5 dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift ;;
     --value-bytes) value_bytes=$2; shift ;;
     --heap) heap=$2; shift ;;
+    --settle) settle=$2; shift ;;
     --dir) dir=$2; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "restart-compare: unknown option $1" >&2; exit 2 ;;
@@ -68,7 +71,7 @@ wait_serving() { # port pid
   done
 }
 
-printf '%-10s %12s %12s %12s\n' server load_s restart_ms rss_mb
+printf '%-10s %12s %12s %12s %15s\n' server load_s restart_ms rss_mb rss_settled_mb
 for kind in rzk zookeeper; do
   port=$(free_port)
   d=$dir/$kind
@@ -87,7 +90,9 @@ for kind in rzk zookeeper; do
   wait_serving "$port" "$pid"
   restart_ms=$(( $(now_ms) - t0 ))
   rss=$(rss_mb "$pid")
-  printf '%-10s %12s %12s %12s\n' "$kind" "$load_s" "$restart_ms" "$rss"
+  sleep "$settle"
+  rss_settled=$(rss_mb "$pid")
+  printf '%-10s %12s %12s %12s %15s\n' "$kind" "$load_s" "$restart_ms" "$rss" "$rss_settled"
   stop "$pid"
 done
 echo "(data under $dir)"
