@@ -4,8 +4,11 @@
 //! batch of work ([`Snapshotter::step`]), so writes never wait behind a whole-tree copy, and a
 //! writer thread compresses, writes and fsyncs the stream as it comes, a megabyte at a time:
 //! the whole stream is never in memory (it is about twice the size of the tree's data), and the
-//! walk pauses while the writer is more than a few megabytes behind. Only one snapshot runs at a
-//! time ("too busy to snap, skipping" otherwise, as in ZooKeeper).
+//! walk pauses while the writer is more than a few megabytes behind. A streamed snapshot whose
+//! head (written first) lacks an ACL list a visited node got during the walk is abandoned, and
+//! the next one is then kept whole in memory and handed over at its end with every list in its
+//! head, so such changes never starve snapshots. Only one snapshot runs at a time ("too busy to
+//! snap, skipping" otherwise, as in ZooKeeper).
 //!
 //! A quorum member that cuts its log (TRUNC, or before a SNAP) must not keep a snapshot that was
 //! being taken across the cut: it may hold the txns just cut off, and at the next start it would
@@ -74,6 +77,12 @@ pub struct Snapshotter {
     writing: bool,
     /// Bytes handed to the writer and not yet written by it.
     queued: Arc<AtomicUsize>,
+    /// The running walk is kept whole in memory (when it started, the gate's generation then)
+    /// and handed to the writer at its end, with every ACL list its nodes use in its head.
+    whole: Option<(Instant, u64)>,
+    /// The last streamed snapshot was abandoned because a node got an ACL list its head did not
+    /// have: the next one is kept whole, so snapshots are never starved by such changes.
+    whole_next: bool,
     txns_since: u64,
     bytes_since: u64,
     roll_txns: u64,
@@ -96,6 +105,8 @@ impl Snapshotter {
             gate,
             writing: false,
             queued,
+            whole: None,
+            whole_next: false,
             txns_since: 0,
             bytes_since: 0,
             roll_txns: 0,
@@ -146,6 +157,12 @@ impl Snapshotter {
         tracing::info!(zxid = %format!("0x{:x}", tree.last_processed_zxid), "creating new snapshot");
         let job = SnapshotJob::start(tree);
         let generation = *self.gate.hold();
+        if std::mem::take(&mut self.whole_next) {
+            // Kept whole in memory and handed over at the end (see `whole_next`).
+            self.whole = Some((Instant::now(), generation));
+            self.job = Some(job);
+            return;
+        }
         let begin = SnapshotWrite::Begin {
             zxid: job.zxid,
             head: job.head().to_vec(),
@@ -175,7 +192,8 @@ impl Snapshotter {
             return;
         }
         let done = job.step(tree, NODES_PER_STEP);
-        if job.buffered_bytes() >= SNAPSHOT_CHUNK_BYTES || (done && job.buffered_bytes() > 0) {
+        let streamed = self.whole.is_none();
+        if streamed && (job.buffered_bytes() >= SNAPSHOT_CHUNK_BYTES || (done && job.buffered_bytes() > 0)) {
             let chunk = job.take_nodes();
             self.queued.fetch_add(chunk.len(), Ordering::AcqRel);
             let _ = self.writer.send(SnapshotWrite::Nodes(chunk));
@@ -184,10 +202,25 @@ impl Snapshotter {
             return;
         }
         let Some(job) = self.job.take() else { return };
+        if let Some((started, generation)) = self.whole.take() {
+            let image = job.finish(tree);
+            let begin = SnapshotWrite::Begin { zxid: image.zxid, head: image.head, started, generation };
+            if self.writer.send(begin).is_ok() {
+                self.writing = true;
+                self.queued.fetch_add(image.nodes.len(), Ordering::AcqRel);
+                let _ = self.writer.send(SnapshotWrite::Nodes(image.nodes));
+                let _ = self.writer.send(SnapshotWrite::End { digest: image.digest });
+            }
+            return;
+        }
         let msg = if job.acls_complete() {
             SnapshotWrite::End { digest: job.finish(tree).digest }
         } else {
-            tracing::warn!(zxid = %format!("0x{:x}", job.zxid), "snapshot abandoned: an ACL list was created while it was taken");
+            tracing::warn!(
+                zxid = %format!("0x{:x}", job.zxid),
+                "snapshot abandoned: a node was given a new ACL list while it was taken; the next one is kept whole"
+            );
+            self.whole_next = true;
             SnapshotWrite::Abandon
         };
         let _ = self.writer.send(msg);
@@ -204,7 +237,10 @@ impl Snapshotter {
     pub fn cut(&mut self) -> (Option<i64>, SnapshotGate) {
         let dropped = self.job.take().map(|job| {
             tracing::warn!(zxid = %format!("0x{:x}", job.zxid), "abandoning the snapshot being taken: the log is cut");
-            let _ = self.writer.send(SnapshotWrite::Abandon);
+            // A whole-in-memory walk has not reached the writer yet.
+            if self.whole.take().is_none() {
+                let _ = self.writer.send(SnapshotWrite::Abandon);
+            }
             job.zxid
         });
         (dropped, self.gate.clone())
@@ -339,4 +375,89 @@ pub fn snapshot_now(
     let image = job.finish(tree);
     let tail = image.tail();
     write_snapshot_parts(data_dir, image.zxid, &[&image.head, &image.nodes, &tail], compression)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use rzk_proto::codes::op;
+    use rzk_proto::txn::TxnBody;
+    use rzk_proto::{Acl, CreateTxn, TxnHeader};
+    use std::time::Duration;
+
+    fn create(t: &mut DataTree, zxid: i64, path: &str, acl: Acl) {
+        let body = TxnBody::Create(CreateTxn {
+            path: path.into(),
+            data: Some(Bytes::from_static(b"v")),
+            acl: vec![acl],
+            ephemeral: false,
+            parent_cversion: -1,
+        });
+        let hdr = TxnHeader { client_id: 1, cxid: 0, zxid, time: 0, txn_type: op::CREATE };
+        t.process_txn(&hdr, &body, &mut Vec::new());
+    }
+
+    fn written(core_rx: &mut tmpsc::Receiver<CoreMsg>) -> (i64, bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            assert!(Instant::now() < deadline, "the writer did not report");
+            match core_rx.try_recv() {
+                Ok(CoreMsg::SnapshotWritten { zxid, ok, .. }) => return (zxid, ok),
+                Ok(_) => panic!("unexpected message from the writer"),
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    }
+
+    /// A streamed snapshot during which a node gets an ACL list its head lacks is abandoned; the
+    /// next one is kept whole and written, with that list in its head.
+    #[test]
+    fn a_new_acl_list_abandons_the_stream_and_the_next_snapshot_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let (core_tx, mut core_rx) = tmpsc::channel(16);
+        let gate = SnapshotGate::default();
+        let queued = Arc::new(AtomicUsize::new(0));
+        spawn_writer(dir.path().to_owned(), Compression::None, gate.clone(), queued.clone(), rx, core_tx)
+            .unwrap();
+        let mut s = Snapshotter::new(StorageSettings::default(), tx, gate, queued, 7);
+        let open = Acl::new(31, "world", "anyone");
+        let secret = Acl::new(1, "digest", "u:secret");
+        let mut t = DataTree::new(false);
+        for i in 0..20 {
+            create(&mut t, i + 1, &format!("/n{i}"), open.clone());
+        }
+        s.start(&t);
+        s.step(&t);
+        assert!(!s.running(), "one step walks these 21 nodes");
+        assert_eq!(written(&mut core_rx), (20, true));
+        s.written();
+
+        s.start(&t);
+        create(&mut t, 21, "/n19/kid", secret.clone());
+        // The walk has not started yet, so it sees the new node; its ACL list is newer than the head.
+        s.step(&t);
+        assert_eq!(written(&mut core_rx), (20, false), "abandoned");
+        s.written();
+
+        // The same again: streamed, this snapshot would be abandoned too; whole, it is written.
+        let other = Acl::new(1, "digest", "v:other");
+        s.start(&t);
+        create(&mut t, 22, "/n18/kid", other.clone());
+        while s.running() {
+            s.step(&t);
+        }
+        assert_eq!(written(&mut core_rx), (21, true));
+        let path = dir.path().join("version-2").join("snapshot.15");
+        let loaded = rzk_tree::snapshot::load_snapshot(
+            Bytes::from(rzk_storage::snapfile::read_snapshot(&path).unwrap()),
+            false,
+        )
+        .unwrap();
+        for (kid, acl) in [("/n19/kid", &secret), ("/n18/kid", &other)] {
+            let node = loaded.tree.node(kid).expect(kid);
+            assert_eq!(&loaded.tree.acls.get(node.acl), &vec![acl.clone()], "{kid}");
+        }
+    }
 }

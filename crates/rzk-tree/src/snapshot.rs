@@ -22,11 +22,13 @@
 //! The file can be written while the walk goes on ([`SnapshotJob::take_nodes`] hands over what
 //! was serialized so far), so the stream is never whole in memory. That fixes everything before
 //! the nodes at the start: the sessions and the ACL cache as they are then (ZooKeeper writes its
-//! cache first too). A node created during the walk with an ACL list the cache did not have at
-//! the start could not be resolved on load; the walk notes it ([`SnapshotJob::acls_complete`])
-//! and such a snapshot is abandoned, not written.
+//! cache first too). A node given an ACL list during the walk that the cache did not have at the
+//! start would not resolve on load from such a head: the walk collects those lists, and
+//! [`SnapshotJob::acls_complete`] says whether there were any. A streamed snapshot with some is
+//! abandoned (its head is already written); [`SnapshotJob::finish`] puts them in the head, so a
+//! snapshot kept whole in memory is always complete.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::{BufMut, Bytes};
 use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
@@ -73,14 +75,17 @@ pub struct SnapshotJob {
     pub zxid: i64,
     /// The file header, the sessions and the ACL cache, as of the start.
     head: Vec<u8>,
+    /// The sessions and ACL cache as of the start (to rebuild `head` with `extra_acls`).
+    sessions: Vec<(i64, i32)>,
+    start_acls: Vec<(i64, Vec<Acl>)>,
     /// The ACL indexes `head` holds.
     acl_ids: BTreeSet<i64>,
+    /// ACL lists visited nodes use that `head` does not hold.
+    extra_acls: BTreeMap<i64, Vec<Acl>>,
     /// Nodes still to visit, the next on top.
     stack: Vec<NodeRef>,
     /// The ACL index of the last node written (consecutive nodes mostly share one).
     last_acl: i64,
-    /// A visited node's ACL index is not in `head`.
-    acl_missing: bool,
     /// Serialized nodes not yet taken.
     nodes: Vec<u8>,
     visited: u64,
@@ -108,9 +113,11 @@ impl SnapshotJob {
             zxid: tree.last_processed_zxid,
             head,
             acl_ids: acls.iter().map(|(idx, _)| *idx).collect(),
+            extra_acls: BTreeMap::new(),
             stack: tree.root_ref().into_iter().collect(),
             last_acl: crate::acl_cache::OPEN_UNSAFE_ACL_ID,
-            acl_missing: false,
+            sessions,
+            start_acls: acls,
             nodes: Vec::new(),
             visited: 0,
         }
@@ -141,8 +148,11 @@ impl SnapshotJob {
             write_node(&mut self.nodes, if path == "/" { "" } else { path }, node);
             if node.acl != self.last_acl {
                 self.last_acl = node.acl;
-                if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID && !self.acl_ids.contains(&node.acl) {
-                    self.acl_missing = true;
+                if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID
+                    && !self.acl_ids.contains(&node.acl)
+                    && !self.extra_acls.contains_key(&node.acl)
+                {
+                    self.extra_acls.insert(node.acl, tree.acls.get(node.acl));
                 }
             }
             // Children are visited in the order Java iterates them; push them reversed.
@@ -169,7 +179,7 @@ impl SnapshotJob {
 
     /// Whether every visited node's ACL index is in the head (see the module docs).
     pub fn acls_complete(&self) -> bool {
-        !self.acl_missing
+        self.extra_acls.is_empty()
     }
 
     pub fn nodes_visited(&self) -> u64 {
@@ -182,7 +192,17 @@ impl SnapshotJob {
     pub fn finish(self, tree: &DataTree) -> SnapshotImage {
         let digest =
             ZxidDigest { zxid: tree.last_processed_zxid, version: DIGEST_VERSION, digest: tree.digest() };
-        SnapshotImage { zxid: self.zxid, head: self.head, nodes: self.nodes, digest }
+        let head = if self.extra_acls.is_empty() {
+            self.head
+        } else {
+            let mut acls: BTreeMap<i64, &Vec<Acl>> = self.start_acls.iter().map(|(k, v)| (*k, v)).collect();
+            acls.extend(self.extra_acls.iter().map(|(k, v)| (*k, v)));
+            let mut head = self.head[..FILE_HEADER_BYTES].to_vec();
+            write_sessions(&mut head, &self.sessions);
+            write_acls(&mut head, acls.into_iter());
+            head
+        };
+        SnapshotImage { zxid: self.zxid, head, nodes: self.nodes, digest }
     }
 }
 
@@ -497,9 +517,10 @@ mod tests {
         assert_eq!(out, whole);
     }
 
-    /// Only an ACL list the cache did not have at the start makes the walk incomplete.
+    /// Only an ACL list the cache did not have at the start makes the stream incomplete; the
+    /// whole image puts it in its head.
     #[test]
-    fn a_node_given_a_new_acl_list_during_the_walk_marks_the_snapshot_incomplete() {
+    fn a_new_acl_list_during_the_walk_marks_the_stream_incomplete_and_joins_the_whole_head() {
         for (acl, complete) in
             [(Acl::new(31, "world", "anyone"), true), (Acl::new(1, "digest", "u:secret"), false)]
         {
@@ -518,10 +539,10 @@ mod tests {
             t.process_txn(&hdr, &body, &mut Vec::new());
             while !job.step(&t, 2) {}
             assert_eq!(job.acls_complete(), complete, "{acl:?}");
-            if complete {
-                let loaded = load_snapshot(Bytes::from(job.finish(&t).to_vec()), false).unwrap();
-                assert!(loaded.tree.node("/n9/kid").is_some());
-            }
+            // Whole, the snapshot carries the new list in its head: the node's ACL resolves.
+            let loaded = load_snapshot(Bytes::from(job.finish(&t).to_vec()), false).unwrap();
+            let kid = loaded.tree.node("/n9/kid").expect("the new node is in the snapshot");
+            assert_eq!(loaded.tree.acls.get(kid.acl), vec![acl.clone()]);
         }
     }
 
