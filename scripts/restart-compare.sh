@@ -7,10 +7,12 @@
 # then rzk's start-up snapshot is written and the JVM's start-up work is done).
 #
 # Usage: scripts/restart-compare.sh [--nodes N (1000000)] [--value-bytes B (100)] [--heap 2g]
-#                                   [--settle S (5)] [--dir D]
+#                                   [--settle S (5)] [--dir D] [--keep]
+# The data (about 3 GB for 1,000,000 znodes) goes to a new temporary directory, removed at the end
+# unless --keep; with --dir D it goes to D and stays.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-nodes=1000000 value_bytes=100 heap=2g settle=5 dir=""
+nodes=1000000 value_bytes=100 heap=2g settle=5 dir="" keep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift ;;
@@ -18,6 +20,7 @@ while [ $# -gt 0 ]; do
     --heap) heap=$2; shift ;;
     --settle) settle=$2; shift ;;
     --dir) dir=$2; shift ;;
+    --keep) keep=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "restart-compare: unknown option $1" >&2; exit 2 ;;
   esac
@@ -26,9 +29,14 @@ done
 target=${CARGO_TARGET_DIR:-$(pwd)/target}
 cargo build --release -q -p rzk >&2
 rzk=$target/release/rzk
+[ -n "$dir" ] && keep=1
 [ -n "$dir" ] || dir=$(mktemp -d "${TMPDIR:-/tmp}/rzk-restart.XXXXXX")
 pids=()
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done' EXIT
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ "$keep" = 0 ]; then rm -rf "$dir"; fi
+}
+trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 srvr_ok() { python3 - "$1" <<'PY'
@@ -95,4 +103,4 @@ for kind in rzk zookeeper; do
   printf '%-10s %12s %12s %12s %15s\n' "$kind" "$load_s" "$restart_ms" "$rss" "$rss_settled"
   stop "$pid"
 done
-echo "(data under $dir)"
+if [ "$keep" = 1 ]; then echo "(data under $dir)"; fi
