@@ -212,6 +212,10 @@ impl Core {
     /// Runs until shutdown or a storage failure (returned as an error).
     pub async fn run(mut self, mut rx: mpsc::Receiver<CoreMsg>) -> Result<(), String> {
         let mut tick = tokio::time::interval(Duration::from_millis(TICK_INTERVAL_MS));
+        // One timer reused for the idle steps of a running snapshot (a new sleep per loop turn
+        // would register and drop a timer for every batch of messages).
+        let mut snapshot_tick = tokio::time::interval(SNAPSHOT_IDLE_STEP_INTERVAL);
+        snapshot_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -232,7 +236,7 @@ impl Core {
                     self.node.step(Input::Tick { elapsed_ms: e, wall_ms: w });
                 }
                 // With no work coming in, a running snapshot still advances (in `flush`).
-                _ = tokio::time::sleep(SNAPSHOT_IDLE_STEP_INTERVAL), if self.snapshotter.running() => {}
+                _ = snapshot_tick.tick(), if self.snapshotter.running() => {}
             }
             self.flush()?;
         }
