@@ -264,29 +264,12 @@ pub fn spawn_writer(
                 SnapshotWrite::Begin { zxid, head, started, generation } => {
                     // A Begin while one is open cannot happen (one snapshot at a time); if it
                     // did, the older one is dropped with its file.
-                    open = match SnapshotFileWriter::create(&data_dir, zxid, compression) {
-                        Ok(file) => {
-                            let mut o = OpenSnapshot {
-                                zxid,
-                                started,
-                                generation,
-                                file: Some(file),
-                                seal: SnapshotSeal::new(),
-                            };
-                            o.write(&head);
-                            Some(o)
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot create the snapshot file");
-                            Some(OpenSnapshot {
-                                zxid,
-                                started,
-                                generation,
-                                file: None,
-                                seal: SnapshotSeal::new(),
-                            })
-                        }
-                    };
+                    let file = SnapshotFileWriter::create(&data_dir, zxid, compression)
+                        .map_err(|e| tracing::error!(error = %e, "cannot create the snapshot file"))
+                        .ok();
+                    let mut o = OpenSnapshot { zxid, started, generation, file, seal: SnapshotSeal::new() };
+                    o.write(&head);
+                    open = Some(o);
                     None
                 }
                 SnapshotWrite::Nodes(chunk) => {
