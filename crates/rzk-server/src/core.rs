@@ -33,9 +33,6 @@ pub const CONN_OUTBOX_BYTES_MAX: usize = 32 * 1024 * 1024;
 const BATCH_MSGS_MAX: usize = 256;
 /// How often time advances in the core.
 pub const TICK_INTERVAL_MS: u64 = 100;
-/// How often a running snapshot takes a step while no messages arrive (each step is
-/// `snapshotter::NODES_PER_STEP` nodes, and waits while the writer is behind).
-const SNAPSHOT_IDLE_STEP_INTERVAL: Duration = Duration::from_millis(1);
 
 /// What a connection's writer is told to do.
 #[derive(Debug)]
@@ -182,7 +179,7 @@ impl Core {
         self.quorum = Some(q);
     }
 
-    /// Starts a (fuzzy, background) snapshot of the tree as it is now.
+    /// Starts a background snapshot of the tree as it is now.
     pub fn start_snapshot(&mut self) {
         self.snapshotter.start(self.node.tree());
     }
@@ -212,10 +209,6 @@ impl Core {
     /// Runs until shutdown or a storage failure (returned as an error).
     pub async fn run(mut self, mut rx: mpsc::Receiver<CoreMsg>) -> Result<(), String> {
         let mut tick = tokio::time::interval(Duration::from_millis(TICK_INTERVAL_MS));
-        // One timer reused for the idle steps of a running snapshot (a new sleep per loop turn
-        // would register and drop a timer for every batch of messages).
-        let mut snapshot_tick = tokio::time::interval(SNAPSHOT_IDLE_STEP_INTERVAL);
-        snapshot_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -235,8 +228,6 @@ impl Core {
                     let (e, w) = (self.elapsed_ms(), wall_ms());
                     self.node.step(Input::Tick { elapsed_ms: e, wall_ms: w });
                 }
-                // With no work coming in, a running snapshot still advances (in `flush`).
-                _ = snapshot_tick.tick(), if self.snapshotter.running() => {}
             }
             self.flush()?;
         }
@@ -354,10 +345,6 @@ impl Core {
             }
             self.flush_ready(ready)?;
         }
-        // A background snapshot advances a step per batch, whether or not it produced output.
-        if self.snapshotter.running() {
-            self.snapshotter.step(self.node.tree());
-        }
         Ok(())
     }
 
@@ -375,10 +362,7 @@ impl Core {
             for op in ready.storage {
                 if matches!(op, rzk_node::StorageOp::TruncateLog { .. }) {
                     // No snapshot taken across the cut survives it (see `SnapshotGate`).
-                    let (dropped, gate) = self.snapshotter.cut();
-                    if let Some(zxid) = dropped {
-                        self.snapshot_waiters.written(&s.data_dir, s.storage.compression, zxid, false);
-                    }
+                    let gate = self.snapshotter.gate();
                     let mut generation = gate.hold();
                     *generation += 1;
                     q.storage_op(op, &mut self.node, &ctx)?;

@@ -155,17 +155,9 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
     log_thread::spawn(log, log_rx, core_tx.clone(), settings.fsync_warning_ms)?;
     let (snap_tx, snap_rx) = std::sync::mpsc::channel();
     let gate = SnapshotGate::default();
-    let snap_queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    spawn_writer(
-        settings.data_dir.clone(),
-        st.compression,
-        gate.clone(),
-        snap_queued.clone(),
-        snap_rx,
-        core_tx.clone(),
-    )?;
+    spawn_writer(settings.data_dir.clone(), st.compression, gate.clone(), snap_rx, core_tx.clone())?;
     let seed = wall_ms() as u64 ^ ((std::process::id() as u64) << 32);
-    let snapshotter = Snapshotter::new(st.clone(), snap_tx, gate, snap_queued, seed);
+    let snapshotter = Snapshotter::new(st.clone(), snap_tx, gate, seed);
     // Session ids come from the time since boot, as Java's `Time.currentElapsedTime()`.
     if settings.node.boot_elapsed_ms.is_none() {
         settings.node.boot_elapsed_ms = boot_elapsed_ms();

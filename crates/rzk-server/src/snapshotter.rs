@@ -1,23 +1,19 @@
 //! Taking snapshots while serving (`SyncRequestProcessor.shouldSnapshot` + `takeSnapshot`). After
 //! snapCount/2 + rand(snapCount/2) logged txns (or half the size limit plus a random part), the
-//! log is rolled and a fuzzy snapshot starts: the core serializes a slice of the tree after each
-//! batch of work ([`Snapshotter::step`]), so writes never wait behind a whole-tree copy, and a
-//! writer thread compresses, writes and fsyncs the stream as it comes, a megabyte at a time:
-//! the whole stream is never in memory (it is about twice the size of the tree's data), and the
-//! walk pauses while the writer is more than a few megabytes behind. A streamed snapshot whose
-//! head (written first) lacks an ACL list a visited node got during the walk is abandoned, and
-//! the next one is then kept whole in memory and handed over at its end with every list in its
-//! head, so such changes never starve snapshots. Only one snapshot runs at a time ("too busy to
-//! snap, skipping" otherwise, as in ZooKeeper).
+//! log is rolled and a snapshot starts: the core freezes the tree (a view that its later writes
+//! leave alone, see `rzk_tree::snapshot`; it costs the core a reference per 64 nodes, then a copy
+//! of each 64-node chunk it changes while the view lives) and hands it to the writer thread, which
+//! walks it, serializes, compresses, writes and fsyncs the stream a megabyte at a time (the whole
+//! stream, about twice the tree's data, is never in memory). The core never walks the tree. Only
+//! one snapshot runs at a time ("too busy to snap, skipping" otherwise, as in ZooKeeper).
 //!
 //! A quorum member that cuts its log (TRUNC, or before a SNAP) must not keep a snapshot that was
 //! being taken across the cut: it may hold the txns just cut off, and at the next start it would
 //! bring them back. [`SnapshotGate`] orders the two: the cut bumps the gate's generation while
-//! holding it, a running walk is dropped, and the writer writes a snapshot only while holding the
-//! gate at the generation the snapshot started in.
+//! holding it, and the writer writes a snapshot only while holding the gate at the generation the
+//! snapshot started in.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Instant;
 
@@ -29,32 +25,17 @@ use tokio::sync::mpsc as tmpsc;
 use crate::core::CoreMsg;
 use crate::settings::StorageSettings;
 
-/// Nodes serialized per step of a running snapshot (a few milliseconds of work).
-pub const NODES_PER_STEP: usize = 4_096;
+/// Nodes the writer serializes between checks for a full part.
+const NODES_PER_STEP: usize = 4_096;
+/// Serialized nodes written to the file at a time.
+const SNAPSHOT_PART_BYTES: usize = 1 << 20;
 
-/// Serialized nodes handed to the writer at a time.
-pub const SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
-/// Bytes handed to the writer and not yet written, above which the walk waits.
-pub const SNAPSHOT_QUEUED_BYTES_MAX: usize = 8 << 20;
-
-/// The stream of one snapshot, in order, for the writer thread (which seals, compresses,
-/// writes and syncs it).
-pub enum SnapshotWrite {
-    Begin {
-        zxid: i64,
-        /// Header, sessions, ACL cache.
-        head: Vec<u8>,
-        started: Instant,
-        /// The gate's generation when the walk started.
-        generation: u64,
-    },
-    Nodes(Vec<u8>),
-    /// The walk is done: seal, sync and name the file.
-    End {
-        digest: ZxidDigest,
-    },
-    /// The walk was dropped: remove what was written.
-    Abandon,
+/// A snapshot for the writer thread to walk, write and sync.
+pub struct SnapshotTask {
+    pub job: SnapshotJob,
+    pub started: Instant,
+    /// The gate's generation when the snapshot started.
+    pub generation: u64,
 }
 
 /// The generation of the data on disk that snapshots are taken of; a log cut starts a new one.
@@ -71,42 +52,28 @@ impl SnapshotGate {
 
 pub struct Snapshotter {
     settings: StorageSettings,
-    job: Option<SnapshotJob>,
     gate: SnapshotGate,
-    /// The writer has a snapshot open (from its start until the writer reports it written).
+    /// The writer has a snapshot (from its start until the writer reports it written).
     writing: bool,
-    /// Bytes handed to the writer and not yet written by it.
-    queued: Arc<AtomicUsize>,
-    /// The running walk is kept whole in memory (when it started, the gate's generation then)
-    /// and handed to the writer at its end, with every ACL list its nodes use in its head.
-    whole: Option<(Instant, u64)>,
-    /// The last streamed snapshot was abandoned because a node got an ACL list its head did not
-    /// have: the next one is kept whole, so snapshots are never starved by such changes.
-    whole_next: bool,
     txns_since: u64,
     bytes_since: u64,
     roll_txns: u64,
     roll_bytes: u64,
     rng: u64,
-    writer: mpsc::Sender<SnapshotWrite>,
+    writer: mpsc::Sender<SnapshotTask>,
 }
 
 impl Snapshotter {
     pub fn new(
         settings: StorageSettings,
-        writer: mpsc::Sender<SnapshotWrite>,
+        writer: mpsc::Sender<SnapshotTask>,
         gate: SnapshotGate,
-        queued: Arc<AtomicUsize>,
         seed: u64,
     ) -> Snapshotter {
         let mut s = Snapshotter {
             settings,
-            job: None,
             gate,
             writing: false,
-            queued,
-            whole: None,
-            whole_next: false,
             txns_since: 0,
             bytes_since: 0,
             roll_txns: 0,
@@ -146,84 +113,26 @@ impl Snapshotter {
             return false;
         }
         self.reset_thresholds();
-        if self.job.is_some() || self.writing {
+        if self.writing {
             tracing::warn!("too busy to snap, skipping");
             return false;
         }
         true
     }
 
+    /// Freezes the tree and hands the snapshot to the writer.
     pub fn start(&mut self, tree: &DataTree) {
         tracing::info!(zxid = %format!("0x{:x}", tree.last_processed_zxid), "creating new snapshot");
-        let job = SnapshotJob::start(tree);
         let generation = *self.gate.hold();
-        if std::mem::take(&mut self.whole_next) {
-            // Kept whole in memory and handed over at the end (see `whole_next`).
-            self.whole = Some((Instant::now(), generation));
-            self.job = Some(job);
-            return;
-        }
-        let begin = SnapshotWrite::Begin {
-            zxid: job.zxid,
-            head: job.head().to_vec(),
-            started: Instant::now(),
-            generation,
-        };
-        if self.writer.send(begin).is_ok() {
+        let task = SnapshotTask { job: SnapshotJob::start(tree), started: Instant::now(), generation };
+        if self.writer.send(task).is_ok() {
             self.writing = true;
-            self.job = Some(job);
         }
     }
 
-    pub fn running(&self) -> bool {
-        self.job.is_some()
-    }
-
-    /// A snapshot is being taken or written.
+    /// A snapshot is being taken.
     pub fn busy(&self) -> bool {
-        self.job.is_some() || self.writing
-    }
-
-    /// Serializes the next slice (unless the writer is behind) and hands full chunks to the
-    /// writer; at the end of the walk, tells the writer to seal the file.
-    pub fn step(&mut self, tree: &DataTree) {
-        let Some(job) = self.job.as_mut() else { return };
-        if self.queued.load(Ordering::Acquire) > SNAPSHOT_QUEUED_BYTES_MAX {
-            return;
-        }
-        let done = job.step(tree, NODES_PER_STEP);
-        let streamed = self.whole.is_none();
-        if streamed && (job.buffered_bytes() >= SNAPSHOT_CHUNK_BYTES || (done && job.buffered_bytes() > 0)) {
-            let chunk = job.take_nodes();
-            self.queued.fetch_add(chunk.len(), Ordering::AcqRel);
-            let _ = self.writer.send(SnapshotWrite::Nodes(chunk));
-        }
-        if !done {
-            return;
-        }
-        let Some(job) = self.job.take() else { return };
-        if let Some((started, generation)) = self.whole.take() {
-            let image = job.finish(tree);
-            let begin = SnapshotWrite::Begin { zxid: image.zxid, head: image.head, started, generation };
-            if self.writer.send(begin).is_ok() {
-                self.writing = true;
-                self.queued.fetch_add(image.nodes.len(), Ordering::AcqRel);
-                let _ = self.writer.send(SnapshotWrite::Nodes(image.nodes));
-                let _ = self.writer.send(SnapshotWrite::End { digest: image.digest });
-            }
-            return;
-        }
-        let msg = if job.acls_complete() {
-            SnapshotWrite::End { digest: job.finish(tree).digest }
-        } else {
-            tracing::warn!(
-                zxid = %format!("0x{:x}", job.zxid),
-                "snapshot abandoned: a node was given a new ACL list while it was taken; the next one is kept whole"
-            );
-            self.whole_next = true;
-            SnapshotWrite::Abandon
-        };
-        let _ = self.writer.send(msg);
+        self.writing
     }
 
     /// The writer finished (or failed).
@@ -231,69 +140,62 @@ impl Snapshotter {
         self.writing = false;
     }
 
-    /// The log is about to be cut: a running walk is dropped (its zxid is returned), and the
-    /// returned guard, held until the cut and the removal of later snapshots are done, has
-    /// started a new generation, so a snapshot already with the writer is not written.
-    pub fn cut(&mut self) -> (Option<i64>, SnapshotGate) {
-        let dropped = self.job.take().map(|job| {
-            tracing::warn!(zxid = %format!("0x{:x}", job.zxid), "abandoning the snapshot being taken: the log is cut");
-            // A whole-in-memory walk has not reached the writer yet.
-            if self.whole.take().is_none() {
-                let _ = self.writer.send(SnapshotWrite::Abandon);
-            }
-            job.zxid
-        });
-        (dropped, self.gate.clone())
+    /// The gate a log cut holds while it cuts (see [`SnapshotGate`]): a snapshot still with the
+    /// writer is not written once the cut has started a new generation.
+    pub fn gate(&self) -> SnapshotGate {
+        self.gate.clone()
     }
 }
 
-/// The thread that writes snapshots as their streams arrive: compression, file, fsync of file
+/// The thread that walks and writes snapshots: serialization, compression, file, fsync of file
 /// and directory, and the report to the core.
 pub fn spawn_writer(
     data_dir: PathBuf,
     compression: Compression,
     gate: SnapshotGate,
-    queued: Arc<AtomicUsize>,
-    rx: mpsc::Receiver<SnapshotWrite>,
+    rx: mpsc::Receiver<SnapshotTask>,
     core: tmpsc::Sender<CoreMsg>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("rzk-snapshot".into()).spawn(move || {
-        let mut open: Option<OpenSnapshot> = None;
-        while let Ok(msg) = rx.recv() {
-            let report = match msg {
-                SnapshotWrite::Begin { zxid, head, started, generation } => {
-                    // A Begin while one is open cannot happen (one snapshot at a time); if it
-                    // did, the older one is dropped with its file.
-                    let file = SnapshotFileWriter::create(&data_dir, zxid, compression)
-                        .map_err(|e| tracing::error!(error = %e, "cannot create the snapshot file"))
-                        .ok();
-                    let mut o = OpenSnapshot { zxid, started, generation, file, seal: SnapshotSeal::new() };
-                    o.write(&head);
-                    open = Some(o);
-                    None
-                }
-                SnapshotWrite::Nodes(chunk) => {
-                    if let Some(o) = open.as_mut() {
-                        o.write(&chunk);
-                    }
-                    queued.fetch_sub(chunk.len(), Ordering::AcqRel);
-                    None
-                }
-                SnapshotWrite::End { digest } => open.take().map(|mut o| {
-                    let ok = o.finish(&digest, &gate);
-                    (o.zxid, o.started.elapsed().as_millis() as u64, ok)
-                }),
-                SnapshotWrite::Abandon => {
-                    open.take().map(|o| (o.zxid, o.started.elapsed().as_millis() as u64, false))
-                }
-            };
-            if let Some((zxid, ms, ok)) = report
-                && core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok }).is_err()
-            {
+        while let Ok(task) = rx.recv() {
+            let (zxid, started) = (task.job.zxid, task.started);
+            let ok = write_task(&data_dir, compression, &gate, task);
+            let ms = started.elapsed().as_millis() as u64;
+            if core.blocking_send(CoreMsg::SnapshotWritten { zxid, ms, ok }).is_err() {
                 return;
             }
         }
     })
+}
+
+/// Walks a snapshot into its file; true if it is now on disk.
+fn write_task(data_dir: &Path, compression: Compression, gate: &SnapshotGate, task: SnapshotTask) -> bool {
+    let SnapshotTask { mut job, started, generation } = task;
+    let file = match SnapshotFileWriter::create(data_dir, job.zxid, compression) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create the snapshot file");
+            return false;
+        }
+    };
+    let mut open = OpenSnapshot { zxid: job.zxid, started, generation, file, seal: SnapshotSeal::new() };
+    open.write(job.head());
+    loop {
+        let done = job.step(NODES_PER_STEP);
+        if done || job.buffered_bytes() >= SNAPSHOT_PART_BYTES {
+            open.write(&job.take_nodes());
+        }
+        if open.file.is_none() {
+            return false;
+        }
+        if *gate.hold() != open.generation {
+            tracing::warn!(zxid = %format!("0x{:x}", open.zxid), "snapshot abandoned: the log was cut while it was taken");
+            return false;
+        }
+        if done {
+            return open.finish(&job.digest(), gate);
+        }
+    }
 }
 
 /// A snapshot file being written by the writer thread.
@@ -348,14 +250,8 @@ impl OpenSnapshot {
 }
 
 /// Takes a snapshot of `tree` at once (start-up, as `ZooKeeperServer.loadData` does).
-pub fn snapshot_now(
-    data_dir: &std::path::Path,
-    tree: &DataTree,
-    compression: Compression,
-) -> std::io::Result<PathBuf> {
-    let mut job = SnapshotJob::start(tree);
-    job.step(tree, usize::MAX);
-    let image = job.finish(tree);
+pub fn snapshot_now(data_dir: &Path, tree: &DataTree, compression: Compression) -> std::io::Result<PathBuf> {
+    let image = SnapshotJob::whole(tree);
     let tail = image.tail();
     write_snapshot_parts(data_dir, image.zxid, &[&image.head, &image.nodes, &tail], compression)
 }
@@ -366,19 +262,22 @@ mod tests {
     use bytes::Bytes;
     use rzk_proto::codes::op;
     use rzk_proto::txn::TxnBody;
-    use rzk_proto::{Acl, CreateTxn, TxnHeader};
+    use rzk_proto::{Acl, CreateTxn, DeleteTxn, TxnHeader};
     use std::time::Duration;
 
-    fn create(t: &mut DataTree, zxid: i64, path: &str, acl: Acl) {
-        let body = TxnBody::Create(CreateTxn {
-            path: path.into(),
-            data: Some(Bytes::from_static(b"v")),
-            acl: vec![acl],
-            ephemeral: false,
-            parent_cversion: -1,
-        });
+    fn apply(t: &mut DataTree, zxid: i64, body: TxnBody) {
         let hdr = TxnHeader { client_id: 1, cxid: 0, zxid, time: 0, txn_type: op::CREATE };
         t.process_txn(&hdr, &body, &mut Vec::new());
+    }
+
+    fn create(path: String) -> TxnBody {
+        TxnBody::Create(CreateTxn {
+            path,
+            data: Some(Bytes::from_static(&[7; 100])),
+            acl: vec![Acl::new(31, "world", "anyone")],
+            ephemeral: false,
+            parent_cversion: -1,
+        })
     }
 
     fn written(core_rx: &mut tmpsc::Receiver<CoreMsg>) -> (i64, bool) {
@@ -393,54 +292,68 @@ mod tests {
         }
     }
 
-    /// A streamed snapshot during which a node gets an ACL list its head lacks is abandoned; the
-    /// next one is kept whole and written, with that list in its head.
-    #[test]
-    fn a_new_acl_list_abandons_the_stream_and_the_next_snapshot_is_whole() {
+    struct Rig {
+        dir: tempfile::TempDir,
+        snapshotter: Snapshotter,
+        gate: SnapshotGate,
+        writer: mpsc::Sender<SnapshotTask>,
+        core_rx: tmpsc::Receiver<CoreMsg>,
+        tree: DataTree,
+    }
+
+    /// A writer thread, a snapshotter and a tree of `nodes` nodes (zxids 1..=nodes).
+    fn rig(nodes: i64) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = mpsc::channel();
-        let (core_tx, mut core_rx) = tmpsc::channel(16);
+        let (core_tx, core_rx) = tmpsc::channel(16);
         let gate = SnapshotGate::default();
-        let queued = Arc::new(AtomicUsize::new(0));
-        spawn_writer(dir.path().to_owned(), Compression::None, gate.clone(), queued.clone(), rx, core_tx)
-            .unwrap();
-        let mut s = Snapshotter::new(StorageSettings::default(), tx, gate, queued, 7);
-        let open = Acl::new(31, "world", "anyone");
-        let secret = Acl::new(1, "digest", "u:secret");
-        let mut t = DataTree::new(false);
-        for i in 0..20 {
-            create(&mut t, i + 1, &format!("/n{i}"), open.clone());
+        spawn_writer(dir.path().to_owned(), Compression::None, gate.clone(), rx, core_tx).unwrap();
+        let snapshotter = Snapshotter::new(StorageSettings::default(), tx.clone(), gate.clone(), 7);
+        let mut tree = DataTree::new(false);
+        for i in 0..nodes {
+            apply(&mut tree, i + 1, create(format!("/n{i}")));
         }
-        s.start(&t);
-        s.step(&t);
-        assert!(!s.running(), "one step walks these 21 nodes");
-        assert_eq!(written(&mut core_rx), (20, true));
-        s.written();
+        Rig { dir, snapshotter, gate, writer: tx, core_rx, tree }
+    }
 
-        s.start(&t);
-        create(&mut t, 21, "/n19/kid", secret.clone());
-        // The walk has not started yet, so it sees the new node; its ACL list is newer than the head.
-        s.step(&t);
-        assert_eq!(written(&mut core_rx), (20, false), "abandoned");
-        s.written();
-
-        // The same again: streamed, this snapshot would be abandoned too; whole, it is written.
-        let other = Acl::new(1, "digest", "v:other");
-        s.start(&t);
-        create(&mut t, 22, "/n18/kid", other.clone());
-        while s.running() {
-            s.step(&t);
+    /// The core keeps changing the tree while the writer walks it; the file is the tree as it
+    /// was when the snapshot started.
+    #[test]
+    fn the_file_is_the_tree_at_the_start_whatever_the_core_does_meanwhile() {
+        let nodes = 30_000;
+        let mut r = rig(nodes);
+        let digest = r.tree.digest();
+        r.snapshotter.start(&r.tree);
+        assert!(r.snapshotter.busy());
+        for i in 0..nodes {
+            apply(&mut r.tree, nodes + 1 + i, TxnBody::Delete(DeleteTxn { path: format!("/n{i}") }));
+            apply(&mut r.tree, 2 * nodes + 1 + i, create(format!("/m{i}")));
         }
-        assert_eq!(written(&mut core_rx), (21, true));
-        let path = dir.path().join("version-2").join("snapshot.15");
+        assert_eq!(written(&mut r.core_rx), (nodes, true));
+        r.snapshotter.written();
+        assert!(!r.snapshotter.busy());
+        let path = r.dir.path().join("version-2").join(format!("snapshot.{nodes:x}"));
         let loaded = rzk_tree::snapshot::load_snapshot(
             Bytes::from(rzk_storage::snapfile::read_snapshot(&path).unwrap()),
             false,
         )
         .unwrap();
-        for (kid, acl) in [("/n19/kid", &secret), ("/n18/kid", &other)] {
-            let node = loaded.tree.node(kid).expect(kid);
-            assert_eq!(&loaded.tree.acls.get(node.acl), &vec![acl.clone()], "{kid}");
-        }
+        assert_eq!(loaded.tree.digest(), digest);
+        assert_eq!(loaded.digest.map(|d| (d.zxid, d.digest)), Some((nodes, digest)));
+        assert!(loaded.tree.node(&format!("/n{}", nodes - 1)).is_some());
+        assert!(loaded.tree.node("/m0").is_none());
+    }
+
+    /// A log cut (a new generation of the gate) while the writer has a snapshot leaves no file.
+    #[test]
+    fn a_cut_during_the_walk_leaves_no_snapshot() {
+        let mut r = rig(5_000);
+        // What `Snapshotter::start` sends, then the cut, before the writer looks at the gate.
+        let generation = *r.gate.hold();
+        let task = SnapshotTask { job: SnapshotJob::start(&r.tree), started: Instant::now(), generation };
+        *r.gate.hold() += 1;
+        r.writer.send(task).unwrap();
+        assert_eq!(written(&mut r.core_rx), (5_000, false));
+        assert!(rzk_storage::snapfile::snapshot_files(r.dir.path()).unwrap().is_empty());
     }
 }

@@ -396,9 +396,7 @@ fn write_big_snapshot(data_dir: &std::path::Path, nodes: usize) {
         create(format!("/big/n{i}"), &mut tree);
     }
     tree.last_processed_zxid = nodes as i64 + 1;
-    let mut job = rzk_tree::snapshot::SnapshotJob::start(&tree);
-    job.step(&tree, usize::MAX);
-    let stream = job.finish(&tree).to_vec();
+    let stream = rzk_tree::snapshot::SnapshotJob::whole(&tree).to_vec();
     rzk_storage::snapfile::write_snapshot(data_dir, tree.last_processed_zxid, &stream, Default::default())
         .expect("write the snapshot");
 }

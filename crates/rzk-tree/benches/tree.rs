@@ -52,7 +52,6 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-/// Snapshot serialization (the fuzzy walk) and loading, for a tree of 100k nodes of 100 B.
 /// A tree of `n` 100-byte nodes under 100 parents, built as the create workload builds it.
 fn tree_of(n: i64) -> DataTree {
     let acl = vec![Acl::new(31, "world", "anyone")];
@@ -84,11 +83,11 @@ fn tree_of(n: i64) -> DataTree {
     t
 }
 
-/// A whole snapshot of `t`, walked in steps of 20,000 nodes as the core walks it.
+/// A whole snapshot of `t`, walked in steps of 20,000 nodes as the snapshot thread walks it.
 fn walk(t: &DataTree) -> rzk_tree::snapshot::SnapshotImage {
     let mut job = rzk_tree::snapshot::SnapshotJob::start(t);
-    while !job.step(t, 20_000) {}
-    job.finish(t)
+    while !job.step(20_000) {}
+    job.finish()
 }
 
 fn snapshots(c: &mut Criterion) {
@@ -102,13 +101,48 @@ fn snapshots(c: &mut Criterion) {
     });
     g.finish();
     drop(t);
-    // The walk over a tree far larger than the CPU's caches (what the core does during a
-    // fuzzy snapshot of a big tree; the image stays in memory, as the core hands it over).
-    let big = tree_of(1_000_000);
+    // The walk over a tree far larger than the CPU's caches (what the snapshot thread does with
+    // a big tree; the image stays in memory here), and what the core pays to start it: the
+    // frozen view, then the first change of a node after it (a copy of the node's chunk).
+    let mut big = tree_of(1_000_000);
     let mut g = c.benchmark_group("snapshot of 1M nodes");
     g.sample_size(10);
     g.bench_function("walk", |b| b.iter(|| walk(&big).nodes.len()));
+    g.bench_function("freeze", |b| b.iter(|| rzk_tree::snapshot::SnapshotJob::start(&big).zxid));
     g.finish();
+    let mut g = c.benchmark_group("set during a snapshot of 1M nodes");
+    let value = Bytes::from(vec![2u8; 100]);
+    let mut i = 0i64;
+    g.bench_function("first change of a chunk", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let job = rzk_tree::snapshot::SnapshotJob::start(&big);
+                i += 1;
+                let k = i * 64 % 1_000_000;
+                let path = format!("/n{}/c{k}", k % 100);
+                let started = std::time::Instant::now();
+                set(&mut big, &path, &value, i);
+                spent += started.elapsed();
+                drop(job);
+            }
+            spent
+        })
+    });
+    g.finish();
+}
+
+/// Applies a setData txn.
+fn set(t: &mut DataTree, path: &str, value: &Bytes, i: i64) {
+    let body = TxnBody::SetData(rzk_proto::SetDataTxn {
+        path: path.to_owned(),
+        data: Some(value.clone()),
+        version: 1,
+    });
+    let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: 2_000_000 + i, time: 0, txn_type: op::SET_DATA };
+    let mut ev = Vec::new();
+    t.process_txn(&hdr, &body, &mut ev);
+    assert!(t.node(path).is_some_and(|n| n.data.as_deref() == Some(&value[..])));
 }
 
 criterion_group!(benches, bench, snapshots);

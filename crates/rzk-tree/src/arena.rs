@@ -2,10 +2,12 @@
 //! holding the node's path (stored once; a child's name is the suffix of its path), the node, and
 //! the link to its next sibling in its parent's child set (see `child_set`). A `HashTable<u32>`
 //! keyed by the path's hash finds a node's id; the table holds ids only and compares paths
-//! through the slab. Ids are reused after a delete; each slot's generation counts its frees, so an
-//! `(id, generation)` pair held across changes (the fuzzy snapshot walk) never names a newer node.
+//! through the slab. Ids are reused after a delete. The slots are stored in shared chunks (see
+//! `slots`), so [`Arena::frozen`] gives a snapshot a consistent view of every node for the price of
+//! a reference per chunk.
 
 mod child_set;
+mod slots;
 
 use std::hash::BuildHasher;
 
@@ -14,6 +16,7 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
 pub use child_set::ChildSet;
+pub(crate) use slots::Slots;
 
 use crate::node::DataNode;
 
@@ -30,20 +33,11 @@ pub(crate) struct Slot {
     pub node: DataNode,
     /// The next sibling in the parent's bucket chain, or the next free slot.
     pub next: u32,
-    /// Bumped each time the slot is freed.
-    pub generation: u32,
-}
-
-/// A node as the snapshot walk remembers it between steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NodeRef {
-    pub id: u32,
-    pub generation: u32,
 }
 
 #[derive(Clone)]
 pub(crate) struct Arena {
-    slots: Vec<Slot>,
+    slots: Slots,
     free: u32,
     index: HashTable<u32>,
     hasher: FixedState,
@@ -58,7 +52,7 @@ impl std::fmt::Debug for Arena {
 impl Default for Arena {
     fn default() -> Arena {
         Arena {
-            slots: Vec::new(),
+            slots: Slots::default(),
             free: NIL,
             index: HashTable::new(),
             hasher: FixedState::with_seed(PATH_HASH_SEED),
@@ -88,41 +82,32 @@ impl Arena {
 
     pub fn find_hashed(&self, path: &str, hash: u64) -> Option<u32> {
         let slots = &self.slots;
-        self.index.find(hash, |&id| &*slots[id as usize].path == path).copied()
+        self.index.find(hash, |&id| &*slots.at(id).path == path).copied()
     }
 
     /// A live or free slot; `id` must come from this arena.
     pub fn slot(&self, id: u32) -> &Slot {
-        &self.slots[id as usize]
+        self.slots.at(id)
     }
 
     pub fn slot_mut(&mut self, id: u32) -> &mut Slot {
-        &mut self.slots[id as usize]
+        self.slots.at_mut(id)
     }
 
-    /// Where slot `id` is in memory, if there is one (for prefetch hints only).
-    pub fn slots_ptr(&self, id: u32) -> Option<*const Slot> {
-        self.slots.get(id as usize).map(|s| s as *const Slot)
-    }
-
-    /// The node behind a reference, if it is still the same node.
-    pub fn get_ref(&self, r: NodeRef) -> Option<&Slot> {
-        self.slots.get(r.id as usize).filter(|s| s.generation == r.generation && !s.path.is_empty())
-    }
-
-    pub fn node_ref(&self, id: u32) -> NodeRef {
-        NodeRef { id, generation: self.slot(id).generation }
+    /// The slots as they are now, unchanged by whatever this arena does next (see `slots`).
+    pub fn frozen(&self) -> Slots {
+        self.slots.clone()
     }
 
     /// Adds a node; a node already at `path` is replaced in place (same id, same place among its
     /// siblings) and returned. `hash` is the path's [`hash`](Self::hash).
     pub fn insert_hashed(&mut self, path: &str, hash: u64, node: DataNode) -> (u32, Option<DataNode>) {
         let Arena { slots, free, index, hasher } = self;
-        let eq = |id: &u32| &*slots[*id as usize].path == path;
-        match index.entry(hash, eq, |id| hasher.hash_one(&*slots[*id as usize].path)) {
+        let eq = |id: &u32| &*slots.at(*id).path == path;
+        match index.entry(hash, eq, |id| hasher.hash_one(&*slots.at(*id).path)) {
             Entry::Occupied(e) => {
                 let id = *e.get();
-                (id, Some(std::mem::replace(&mut slots[id as usize].node, node)))
+                (id, Some(std::mem::replace(&mut slots.at_mut(id).node, node)))
             }
             Entry::Vacant(v) => {
                 let id = alloc(slots, free, path.into(), node);
@@ -142,26 +127,34 @@ impl Arena {
         let slot = self.slot_mut(id);
         slot.path = Box::default();
         slot.next = free;
-        slot.generation = slot.generation.wrapping_add(1);
         std::mem::take(&mut slot.node)
     }
 
     /// Every live node.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &Slot)> {
-        self.slots.iter().enumerate().filter(|(_, s)| !s.path.is_empty()).map(|(i, s)| (i as u32, s))
+        self.slots.iter().filter(|(_, s)| !s.path.is_empty())
     }
 
     /// The name of a node: its path after the last '/' ("" for the root).
     pub fn name(&self, id: u32) -> &str {
-        let p = &self.slot(id).path;
+        self.slot(id).name()
+    }
+}
+
+impl Slot {
+    /// The node's name: its path after the last '/' ("" for the root).
+    pub fn name(&self) -> &str {
+        let p = &self.path;
         p.rfind('/').map_or(&p[..], |i| &p[i + 1..])
     }
 }
 
 /// A slot for a new node: the most recently freed one, else a new one at the end.
-fn alloc(slots: &mut Vec<Slot>, free: &mut u32, path: Box<str>, node: DataNode) -> u32 {
-    if let Some(slot) = slots.get_mut(*free as usize) {
-        let id = std::mem::replace(free, slot.next);
+fn alloc(slots: &mut Slots, free: &mut u32, path: Box<str>, node: DataNode) -> u32 {
+    if *free != NIL {
+        let id = *free;
+        let slot = slots.at_mut(id);
+        *free = slot.next;
         slot.path = path;
         slot.node = node;
         slot.next = NIL;
@@ -169,8 +162,7 @@ fn alloc(slots: &mut Vec<Slot>, free: &mut u32, path: Box<str>, node: DataNode) 
     }
     // Ids are u32: four billion znodes is far past any heap this server runs in.
     assert!(slots.len() < NIL as usize, "node arena full");
-    slots.push(Slot { path, node, next: NIL, generation: 0 });
-    (slots.len() - 1) as u32
+    slots.push(Slot { path, node, next: NIL })
 }
 
 #[cfg(test)]
@@ -192,16 +184,16 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_reused_with_a_new_generation() {
+    fn ids_are_reused() {
         let mut a = Arena::default();
         let (x, _) = a.insert("/x", DataNode::default());
         let (y, _) = a.insert("/y", DataNode::default());
-        let rx = a.node_ref(x);
+        let frozen = a.frozen();
         a.remove(x);
-        assert!(a.get_ref(rx).is_none() && a.find("/x").is_none());
+        assert!(a.find("/x").is_none());
         let (z, _) = a.insert("/z", DataNode::default());
         assert_eq!(z, x);
-        assert!(a.get_ref(rx).is_none(), "a reused id is a different node");
+        assert_eq!(&*frozen.at(x).path, "/x", "a frozen view keeps the node that was there");
         assert_eq!(a.find("/z"), Some(z));
         assert_eq!(a.find("/y"), Some(y));
         assert_eq!(a.len(), 2);

@@ -11,29 +11,20 @@
 //! long adler32, ustring "/"                              second seal
 //! ```
 //!
-//! Snapshots are fuzzy, as ZooKeeper's are: [`SnapshotJob`] visits the tree a few thousand nodes at
-//! a time between batches of txns, so writes never stall behind a whole-tree copy; the log replayed
-//! from the snapshot's zxid on start-up is idempotent over the changes it caught. The walk holds
-//! `(id, generation)` references into the tree's arena, not paths: a node deleted between steps
-//! is skipped even if its id was reused (the generation differs), which is what a path walk
-//! does too, except that a node re-created at the same path is skipped as well (its create is in
-//! the log after the snapshot's zxid, so the replay brings it back).
-//!
-//! The file can be written while the walk goes on ([`SnapshotJob::take_nodes`] hands over what
-//! was serialized so far), so the stream is never whole in memory. That fixes everything before
-//! the nodes at the start: the sessions and the ACL cache as they are then (ZooKeeper writes its
-//! cache first too). A node given an ACL list during the walk that the cache did not have at the
-//! start would not resolve on load from such a head: the walk collects those lists, and
-//! [`SnapshotJob::acls_complete`] says whether there were any. A streamed snapshot with some is
-//! abandoned (its head is already written); [`SnapshotJob::finish`] puts them in the head, so a
-//! snapshot kept whole in memory is always complete.
-
-use std::collections::{BTreeMap, BTreeSet};
+//! ZooKeeper's snapshots are fuzzy: the tree is walked while txns keep changing it, and the log
+//! replayed from the snapshot's zxid on start-up mends what the walk caught half-way. rzk's are
+//! exact: [`SnapshotJob::start`] takes a frozen view of every node (the arena's slots are shared
+//! chunks copied on write, so this costs a reference per 64 nodes, and the core then copies only
+//! the chunks it changes while the view lives), with the sessions, the ACL cache, the zxid and the
+//! digest of that same moment. The walk, the serialization and the file run on another thread,
+//! and the image is the tree at exactly its zxid, which ZooKeeper's loader (built for fuzzier
+//! ones) reads as well. [`SnapshotJob::step`] serializes a bounded number of nodes at a time and
+//! [`SnapshotJob::take_nodes`] hands over what is ready, so the stream is never whole in memory.
 
 use bytes::{BufMut, Bytes};
 use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
 
-use crate::arena::NodeRef;
+use crate::arena::Slots;
 use crate::digest::DIGEST_VERSION;
 use crate::node::{ChildSet, DataNode};
 use crate::tree::DataTree;
@@ -69,23 +60,18 @@ const PREFETCH_CONTENTS_AHEAD: usize = 2;
 /// it, so it must arrive before they are asked for).
 const PREFETCH_SLOTS_AHEAD: usize = 4;
 
-/// A snapshot being taken; see the module docs.
+/// A snapshot being taken; see the module docs. It owns its view of the tree, so it can be
+/// sent to and stepped on any thread.
 pub struct SnapshotJob {
     /// The zxid the snapshot is named after: the last txn applied when it started.
     pub zxid: i64,
-    /// The file header, the sessions and the ACL cache, as of the start.
+    /// The file header, the sessions and the ACL cache.
     head: Vec<u8>,
-    /// The sessions and ACL cache as of the start (to rebuild `head` with `extra_acls`).
-    sessions: Vec<(i64, i32)>,
-    start_acls: Vec<(i64, Vec<Acl>)>,
-    /// The ACL indexes `head` holds.
-    acl_ids: BTreeSet<i64>,
-    /// ACL lists visited nodes use that `head` does not hold.
-    extra_acls: BTreeMap<i64, Vec<Acl>>,
+    /// Every node as of the start.
+    slots: Slots,
+    digest: ZxidDigest,
     /// Nodes still to visit, the next on top.
-    stack: Vec<NodeRef>,
-    /// The ACL index of the last node written (consecutive nodes mostly share one).
-    last_acl: i64,
+    stack: Vec<u32>,
     /// Serialized nodes not yet taken.
     nodes: Vec<u8>,
     visited: u64,
@@ -95,32 +81,38 @@ pub struct SnapshotJob {
 const FILE_HEADER_BYTES: usize = 16;
 
 impl SnapshotJob {
+    /// Freezes the tree as it is now (cheap: see the module docs).
     pub fn start(tree: &DataTree) -> SnapshotJob {
         let sessions: Vec<(i64, i32)> = tree.sessions.iter().map(|(k, v)| (*k, *v)).collect();
-        let mut acls: Vec<(i64, Vec<Acl>)> = tree
-            .acls
-            .entries()
-            .filter(|(idx, _)| *idx != crate::acl_cache::OPEN_UNSAFE_ACL_ID)
-            .map(|(idx, list)| (idx, list.to_vec()))
-            .collect();
+        let mut acls: Vec<(i64, &[Acl])> =
+            tree.acls.entries().filter(|(idx, _)| *idx != crate::acl_cache::OPEN_UNSAFE_ACL_ID).collect();
         acls.sort_by_key(|(idx, _)| *idx);
         let mut head = Vec::with_capacity(1024);
         FileHeader { magic: SNAP_MAGIC, version: 2, dbid: SNAP_DBID }.encode(&mut head);
         debug_assert_eq!(head.len(), FILE_HEADER_BYTES);
         write_sessions(&mut head, &sessions);
-        write_acls(&mut head, acls.iter().map(|(k, v)| (*k, v)));
+        write_acls(&mut head, &acls);
+        let (slots, root) = tree.frozen_nodes();
         SnapshotJob {
             zxid: tree.last_processed_zxid,
             head,
-            acl_ids: acls.iter().map(|(idx, _)| *idx).collect(),
-            extra_acls: BTreeMap::new(),
-            stack: tree.root_ref().into_iter().collect(),
-            last_acl: crate::acl_cache::OPEN_UNSAFE_ACL_ID,
-            sessions,
-            start_acls: acls,
+            slots,
+            digest: ZxidDigest {
+                zxid: tree.last_processed_zxid,
+                version: DIGEST_VERSION,
+                digest: tree.digest(),
+            },
+            stack: root.into_iter().collect(),
             nodes: Vec::new(),
             visited: 0,
         }
+    }
+
+    /// The whole snapshot of the tree as it is now, serialized at once (start-up, tools, tests).
+    pub fn whole(tree: &DataTree) -> SnapshotImage {
+        let mut job = SnapshotJob::start(tree);
+        job.step(usize::MAX);
+        job.finish()
     }
 
     /// What comes before the nodes in the file: header, sessions, ACL cache.
@@ -129,35 +121,27 @@ impl SnapshotJob {
     }
 
     /// Serializes up to `nodes_max` more nodes; true when every node has been visited.
-    pub fn step(&mut self, tree: &DataTree, nodes_max: usize) -> bool {
+    pub fn step(&mut self, nodes_max: usize) -> bool {
+        let slots = &self.slots;
         let mut n = 0;
         while n < nodes_max {
-            let Some(r) = self.stack.pop() else { return true };
+            let Some(id) = self.stack.pop() else { return true };
             // The next nodes are mostly the stack's top ones (leaves follow each other): start
             // loading the contents of the next and the slot of the one after it, so the walk
             // over a tree far larger than the caches does not wait for each miss in turn.
             let top = self.stack.len();
             if top >= PREFETCH_CONTENTS_AHEAD {
-                tree.prefetch_contents(self.stack[top - PREFETCH_CONTENTS_AHEAD]);
+                prefetch_contents(slots, self.stack[top - PREFETCH_CONTENTS_AHEAD]);
             }
             if top >= PREFETCH_SLOTS_AHEAD {
-                tree.prefetch_slot(self.stack[top - PREFETCH_SLOTS_AHEAD]);
+                prefetch_slot(slots, self.stack[top - PREFETCH_SLOTS_AHEAD]);
             }
-            let Some((path, node)) = tree.node_at(r) else { continue };
+            let slot = slots.at(id);
             // The root is written as "" (`DataTree.serialize` starts from "").
-            write_node(&mut self.nodes, if path == "/" { "" } else { path }, node);
-            if node.acl != self.last_acl {
-                self.last_acl = node.acl;
-                if node.acl != crate::acl_cache::OPEN_UNSAFE_ACL_ID
-                    && !self.acl_ids.contains(&node.acl)
-                    && !self.extra_acls.contains_key(&node.acl)
-                {
-                    self.extra_acls.insert(node.acl, tree.acls.get(node.acl));
-                }
-            }
+            write_node(&mut self.nodes, if &*slot.path == "/" { "" } else { &slot.path }, &slot.node);
             // Children are visited in the order Java iterates them; push them reversed.
             let first = self.stack.len();
-            self.stack.extend(tree.child_refs(node));
+            self.stack.extend(slots.children(&slot.node.children));
             self.stack[first..].reverse();
             n += 1;
             self.visited += 1;
@@ -177,33 +161,51 @@ impl SnapshotJob {
         std::mem::replace(&mut self.nodes, Vec::with_capacity(room))
     }
 
-    /// Whether every visited node's ACL index is in the head (see the module docs).
-    pub fn acls_complete(&self) -> bool {
-        self.extra_acls.is_empty()
-    }
-
     pub fn nodes_visited(&self) -> u64 {
         self.visited
     }
 
-    /// Ends the walk: the head, the nodes not yet taken, and the tree's digest as of now. Cheap;
-    /// the sealing checksums are computed by [`SnapshotImage::tail`] or a [`SnapshotSeal`], off
-    /// the core.
-    pub fn finish(self, tree: &DataTree) -> SnapshotImage {
-        let digest =
-            ZxidDigest { zxid: tree.last_processed_zxid, version: DIGEST_VERSION, digest: tree.digest() };
-        let head = if self.extra_acls.is_empty() {
-            self.head
-        } else {
-            let mut acls: BTreeMap<i64, &Vec<Acl>> = self.start_acls.iter().map(|(k, v)| (*k, v)).collect();
-            acls.extend(self.extra_acls.iter().map(|(k, v)| (*k, v)));
-            let mut head = self.head[..FILE_HEADER_BYTES].to_vec();
-            write_sessions(&mut head, &self.sessions);
-            write_acls(&mut head, acls.into_iter());
-            head
-        };
-        SnapshotImage { zxid: self.zxid, head, nodes: self.nodes, digest }
+    /// The digest section: the tree's digest at the snapshot's zxid.
+    pub fn digest(&self) -> ZxidDigest {
+        self.digest
     }
+
+    /// Ends the walk: the head, the nodes not yet taken, and the digest. Cheap; the sealing
+    /// checksums are computed by [`SnapshotImage::tail`] or a [`SnapshotSeal`].
+    pub fn finish(self) -> SnapshotImage {
+        SnapshotImage { zxid: self.zxid, head: self.head, nodes: self.nodes, digest: self.digest }
+    }
+}
+
+/// Asks the CPU to start loading slot `id` (a hint for walks over trees larger than the caches;
+/// no effect on what anything reads).
+fn prefetch_slot(slots: &Slots, id: u32) {
+    if let Some(s) = slots.get(id) {
+        prefetch((s as *const crate::arena::Slot).cast());
+    }
+}
+
+/// Asks the CPU to start loading the path and data of slot `id` (whose slot should already be
+/// in cache: see [`prefetch_slot`]).
+fn prefetch_contents(slots: &Slots, id: u32) {
+    if let Some(s) = slots.get(id) {
+        prefetch(s.path.as_ptr());
+        if let Some(d) = &s.node.data {
+            prefetch(d.as_ptr());
+        }
+    }
+}
+
+/// A cache prefetch hint for the line holding `p` (x86-64; elsewhere nothing).
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults and never changes memory, whatever `p` is.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// The seals at the end of a snapshot, computed as the stream goes by: feed it every byte of
@@ -288,11 +290,14 @@ fn write_sessions(out: &mut Vec<u8>, sessions: &[(i64, i32)]) {
     }
 }
 
-fn write_acls<'a>(out: &mut Vec<u8>, acls: impl ExactSizeIterator<Item = (i64, &'a Vec<Acl>)>) {
+fn write_acls(out: &mut Vec<u8>, acls: &[(i64, &[Acl])]) {
     out.put_i32(acls.len() as i32);
     for (idx, list) in acls {
-        out.put_i64(idx);
-        list.encode(out);
+        out.put_i64(*idx);
+        out.put_i32(list.len() as i32);
+        for acl in *list {
+            acl.encode(out);
+        }
     }
 }
 
@@ -312,11 +317,10 @@ fn write_node(out: &mut Vec<u8>, path: &str, node: &DataNode) {
 /// The whole tree serialized at once (tests, tools, and the SNAP sync body): no header, seal or
 /// digest, as `SerializeUtils.serializeSnapshot` writes it on the quorum stream.
 pub fn serialize_tree_body(tree: &DataTree) -> Vec<u8> {
-    let mut job = SnapshotJob::start(tree);
-    job.step(tree, usize::MAX);
-    let mut out = Vec::with_capacity(job.nodes.len() + job.head.len());
-    out.extend_from_slice(&job.head[FILE_HEADER_BYTES..]);
-    out.extend_from_slice(&job.nodes);
+    let image = SnapshotJob::whole(tree);
+    let mut out = Vec::with_capacity(image.nodes.len() + image.head.len());
+    out.extend_from_slice(&image.head[FILE_HEADER_BYTES..]);
+    out.extend_from_slice(&image.nodes);
     "/".to_owned().encode(&mut out);
     out
 }
@@ -438,8 +442,8 @@ mod tests {
     fn round_trip_keeps_tree_and_digest() {
         let t = tree_with(50);
         let mut job = SnapshotJob::start(&t);
-        while !job.step(&t, 7) {}
-        let bytes = job.finish(&t).to_vec();
+        while !job.step(7) {}
+        let bytes = job.finish().to_vec();
         let loaded = load_snapshot(Bytes::from(bytes), false).unwrap();
         assert_eq!(loaded.tree.digest(), t.digest());
         assert_eq!(loaded.tree.node_count(), t.node_count());
@@ -451,58 +455,77 @@ mod tests {
         assert_eq!(kids, orig);
     }
 
-    /// Nodes deleted between steps are skipped even when a new node takes their id, nodes that
-    /// lived through the walk are all written, and every node follows its parent.
+    /// Whatever the tree goes through while the walk runs (deletes, ids reused by new nodes,
+    /// new data, new ACL lists), the snapshot is the tree as it was at the start.
     #[test]
-    fn a_fuzzy_walk_survives_deletes_and_reused_ids() {
-        let mut t = tree_with(60);
+    fn a_walk_writes_the_tree_as_of_its_start() {
+        let mut t = tree_with(200);
+        let before = load_snapshot(Bytes::from(serialize_image(&t)), false).unwrap().tree;
         let mut job = SnapshotJob::start(&t);
         // The root: its children are now on the walk's stack.
-        job.step(&t, 1);
+        job.step(1);
         let mut ev = Vec::new();
-        let mut zxid = 100;
+        let mut zxid = 1000;
         let mut apply = |t: &mut DataTree, body: TxnBody| {
             zxid += 1;
             let hdr = TxnHeader { client_id: 7, cxid: 0, zxid, time: 5, txn_type: op::CREATE };
             t.process_txn(&hdr, &body, &mut ev);
         };
-        for i in (0..60).step_by(2) {
+        for i in (0..200).step_by(2) {
             apply(&mut t, TxnBody::Delete(rzk_proto::DeleteTxn { path: format!("/n{i}") }));
         }
-        for i in 0..30 {
-            let path = format!("/new{i}");
+        let secret = Acl::new(1, "digest", "u:secret");
+        for i in 0..100 {
+            let body = TxnBody::Create(CreateTxn {
+                path: format!("/new{i}"),
+                data: None,
+                acl: vec![secret.clone()],
+                ephemeral: false,
+                parent_cversion: -1,
+            });
+            apply(&mut t, body);
+        }
+        for i in (1..200).step_by(2) {
+            let path = format!("/n{i}");
             apply(
                 &mut t,
-                TxnBody::Create(CreateTxn {
-                    path,
-                    data: None,
-                    acl: vec![],
-                    ephemeral: false,
-                    parent_cversion: -1,
-                }),
+                TxnBody::SetData(rzk_proto::SetDataTxn { path: path.clone(), data: None, version: 1 }),
+            );
+            apply(
+                &mut t,
+                TxnBody::SetAcl(rzk_proto::SetAclTxn { path, acl: vec![secret.clone()], version: 1 }),
             );
         }
-        while !job.step(&t, 5) {}
-        let bytes = job.finish(&t).to_vec();
-        let loaded = load_snapshot(Bytes::from(bytes), false).expect("parents come first");
-        for i in 0..60 {
-            assert_eq!(loaded.tree.node(&format!("/n{i}")).is_some(), i % 2 == 1, "/n{i}");
+        while !job.step(5) {}
+        let loaded = load_snapshot(Bytes::from(job.finish().to_vec()), false).expect("parents come first");
+        assert_eq!(loaded.digest.map(|d| (d.zxid, d.digest)), Some((200, before.digest())));
+        assert_eq!(loaded.tree.digest(), before.digest());
+        assert_eq!(loaded.tree.node_count(), before.node_count());
+        for i in 0..200 {
+            let (got, want) =
+                (loaded.tree.node(&format!("/n{i}")).unwrap(), before.node(&format!("/n{i}")).unwrap());
+            assert_eq!(got.data, want.data, "/n{i}");
+            assert_eq!(loaded.tree.acls.get(got.acl), before.acls.get(want.acl), "/n{i}");
         }
-        assert!((0..30).all(|i| loaded.tree.node(&format!("/new{i}")).is_none()));
+        assert!((0..100).all(|i| loaded.tree.node(&format!("/new{i}")).is_none()));
+        // The tree itself has moved on.
+        assert!(t.node("/n0").is_none() && t.node("/new0").is_some());
+    }
+
+    fn serialize_image(t: &DataTree) -> Vec<u8> {
+        SnapshotJob::whole(t).to_vec()
     }
 
     #[test]
     fn a_stream_taken_in_pieces_is_the_whole_stream() {
         let t = tree_with(40);
-        let mut whole = SnapshotJob::start(&t);
-        whole.step(&t, usize::MAX);
-        let whole = whole.finish(&t).to_vec();
+        let whole = serialize_image(&t);
         let mut job = SnapshotJob::start(&t);
         let mut seal = SnapshotSeal::new();
         let mut out = job.head().to_vec();
         seal.update(job.head());
         loop {
-            let done = job.step(&t, 3);
+            let done = job.step(3);
             let piece = job.take_nodes();
             seal.update(&piece);
             out.extend_from_slice(&piece);
@@ -510,48 +533,16 @@ mod tests {
                 break;
             }
         }
-        assert!(job.acls_complete());
-        let image = job.finish(&t);
+        let image = job.finish();
         assert!(image.nodes.is_empty(), "everything was taken");
         out.extend_from_slice(&seal.tail(&image.digest));
         assert_eq!(out, whole);
     }
 
-    /// Only an ACL list the cache did not have at the start makes the stream incomplete; the
-    /// whole image puts it in its head.
-    #[test]
-    fn a_new_acl_list_during_the_walk_marks_the_stream_incomplete_and_joins_the_whole_head() {
-        for (acl, complete) in
-            [(Acl::new(31, "world", "anyone"), true), (Acl::new(1, "digest", "u:secret"), false)]
-        {
-            let mut t = tree_with(10);
-            let mut job = SnapshotJob::start(&t);
-            job.step(&t, 1);
-            // Under a node the walk has not reached yet, so it is visited.
-            let body = TxnBody::Create(CreateTxn {
-                path: "/n9/kid".into(),
-                data: None,
-                acl: vec![acl.clone()],
-                ephemeral: false,
-                parent_cversion: -1,
-            });
-            let hdr = TxnHeader { client_id: 7, cxid: 0, zxid: 200, time: 5, txn_type: op::CREATE };
-            t.process_txn(&hdr, &body, &mut Vec::new());
-            while !job.step(&t, 2) {}
-            assert_eq!(job.acls_complete(), complete, "{acl:?}");
-            // Whole, the snapshot carries the new list in its head: the node's ACL resolves.
-            let loaded = load_snapshot(Bytes::from(job.finish(&t).to_vec()), false).unwrap();
-            let kid = loaded.tree.node("/n9/kid").expect("the new node is in the snapshot");
-            assert_eq!(loaded.tree.acls.get(kid.acl), vec![acl.clone()]);
-        }
-    }
-
     #[test]
     fn a_flipped_bit_fails_the_seal() {
         let t = tree_with(10);
-        let mut job = SnapshotJob::start(&t);
-        job.step(&t, usize::MAX);
-        let mut bytes = job.finish(&t).to_vec();
+        let mut bytes = serialize_image(&t);
         bytes[40] ^= 1;
         assert!(load_snapshot(Bytes::from(bytes), false).is_err());
     }

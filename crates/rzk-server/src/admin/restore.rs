@@ -185,9 +185,7 @@ mod tests {
     use super::*;
 
     fn stream_of(tree: &DataTree) -> Vec<u8> {
-        let mut job = SnapshotJob::start(tree);
-        job.step(tree, usize::MAX);
-        job.finish(tree).to_vec()
+        SnapshotJob::whole(tree).to_vec()
     }
 
     #[test]

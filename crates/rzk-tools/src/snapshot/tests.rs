@@ -50,9 +50,7 @@ fn tree(n: usize) -> DataTree {
 }
 
 fn snapshot_bytes(t: &DataTree) -> Vec<u8> {
-    let mut job = SnapshotJob::start(t);
-    job.step(t, usize::MAX);
-    job.finish(t).to_vec()
+    SnapshotJob::whole(t).to_vec()
 }
 
 fn write(dir: &Path, t: &DataTree, c: Compression) -> PathBuf {

@@ -5,7 +5,7 @@
 //! nodes thread through the heap. Names are not stored again: a child's name is the suffix of its
 //! path, and its Java hash is recomputed from it when needed (lookups, deletes, resizes).
 
-use super::{Arena, NIL};
+use super::{Arena, NIL, Slots};
 use crate::children::{INITIAL_BUCKETS, MIN_TREEIFY_CAPACITY, TREEIFY_THRESHOLD, spread};
 
 /// The set; a node that never had a child costs one null pointer.
@@ -38,7 +38,7 @@ impl ChildSet {
 
 /// Children of one node in Java's iteration order.
 pub struct ChildIds<'a> {
-    arena: &'a Arena,
+    slots: &'a Slots,
     heads: &'a [u32],
     bucket: usize,
     cur: u32,
@@ -53,8 +53,15 @@ impl Iterator for ChildIds<'_> {
             self.bucket += 1;
         }
         let id = self.cur;
-        self.cur = self.arena.slot(id).next;
+        self.cur = self.slots.at(id).next;
         Some(id)
+    }
+}
+
+impl Slots {
+    /// The children of a set (taken from a node of these slots), in Java's order.
+    pub fn children<'a>(&'a self, set: &'a ChildSet) -> ChildIds<'a> {
+        ChildIds { slots: self, heads: set.heads(), bucket: 0, cur: NIL }
     }
 }
 
@@ -65,7 +72,7 @@ impl Arena {
 
     /// The children of a set (taken from a node of this arena), in Java's order.
     pub fn children<'a>(&'a self, set: &'a ChildSet) -> ChildIds<'a> {
-        ChildIds { arena: self, heads: set.heads(), bucket: 0, cur: NIL }
+        self.slots.children(set)
     }
 
     /// Adds `child` to `parent`'s set, at the end of its bucket (`HashMap.putVal`); false if it

@@ -1,9 +1,9 @@
 //! The node map under `DataTree`: nodes added, removed and changed in the arena with the tree
 //! digest and the approximate data size kept right (`NodeHashMapImpl`, `preChange`/`postChange`),
-//! and the lookups by path, by id and by the snapshot walk's `(id, generation)` references.
+//! the lookups by path and by id, and the frozen view a snapshot walks.
 
 use super::DataTree;
-use crate::arena::NodeRef;
+use crate::arena::Slots;
 use crate::digest::node_digest;
 use crate::node::DataNode;
 
@@ -99,49 +99,9 @@ impl DataTree {
         self.nodes.len()
     }
 
-    /// Where the snapshot walk starts.
-    pub(crate) fn root_ref(&self) -> Option<NodeRef> {
-        self.nodes.find("/").map(|id| self.nodes.node_ref(id))
+    /// Every node as it is now, and the root's id: a view that later changes leave alone (see
+    /// `arena::slots`), for a snapshot walked on another thread.
+    pub(crate) fn frozen_nodes(&self) -> (Slots, Option<u32>) {
+        (self.nodes.frozen(), self.nodes.find("/"))
     }
-
-    /// Asks the CPU to start loading the slot behind `r` (a hint for walks over trees larger
-    /// than the caches; no effect on what anything reads).
-    pub(crate) fn prefetch_slot(&self, r: NodeRef) {
-        if let Some(s) = self.nodes.slots_ptr(r.id) {
-            prefetch(s as *const u8);
-        }
-    }
-
-    /// Asks the CPU to start loading the path and data of the node behind `r` (whose slot should
-    /// already be in cache: see [`prefetch_slot`](Self::prefetch_slot)).
-    pub(crate) fn prefetch_contents(&self, r: NodeRef) {
-        if let Some(s) = self.nodes.get_ref(r) {
-            prefetch(s.path.as_ptr());
-            if let Some(d) = &s.node.data {
-                prefetch(d.as_ptr());
-            }
-        }
-    }
-
-    /// The path and node behind a reference, unless that node has been deleted since.
-    pub(crate) fn node_at(&self, r: NodeRef) -> Option<(&str, &DataNode)> {
-        self.nodes.get_ref(r).map(|s| (&*s.path, &s.node))
-    }
-
-    /// References to a node's children, in Java HashSet order.
-    pub(crate) fn child_refs<'a>(&'a self, node: &'a DataNode) -> impl Iterator<Item = NodeRef> + 'a {
-        self.nodes.children(&node.children).map(|id| self.nodes.node_ref(id))
-    }
-}
-
-/// A cache prefetch hint for the line holding `p` (x86-64; elsewhere nothing).
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint: it never faults and never changes memory, whatever `p` is.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
