@@ -24,7 +24,7 @@ impl RecData {
     /// The data of `path` this record stands for.
     pub fn get<'a>(&'a self, tree: &'a DataTree, path: &str) -> Option<&'a [u8]> {
         match self {
-            RecData::Tree => tree.node(path).and_then(|n| n.data.as_deref()),
+            RecData::Tree => tree.node(path).and_then(|n| n.data()),
             RecData::Value(v) => v.as_deref(),
         }
     }
@@ -73,7 +73,7 @@ impl Outstanding {
             child_count: n.children.len() as i32,
             acl: tree.acl_shared(n),
             data: RecData::Tree,
-            node_digest: node_digest(path, n.data.as_deref(), &n.stat),
+            node_digest: node_digest(path, n.data(), &n.stat),
         })
     }
 
@@ -92,7 +92,7 @@ impl Outstanding {
         let path = key(path);
         let prev_node_digest = match self.by_path.get(path) {
             Some((_, r)) => r.node_digest,
-            None => tree.node(path).map_or(0, |n| node_digest(path, n.data.as_deref(), &n.stat)),
+            None => tree.node(path).map_or(0, |n| node_digest(path, n.data(), &n.stat)),
         };
         rec.node_digest = match &rec.stat {
             Some(s) => node_digest(path, rec.data.get(tree, path), s),

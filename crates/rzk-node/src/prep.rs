@@ -359,8 +359,7 @@ impl Prep<'_> {
         }
         let Some(prefix) = self.tree.max_quota_prefix(p) else { return Ok(()) };
         let bytes_diff = new_len - old_len.unwrap_or(0);
-        let read =
-            |qp: String| self.tree.node(&qp).map(|n| StatsTrack::parse(n.data.as_deref().unwrap_or(&[])));
+        let read = |qp: String| self.tree.node(&qp).map(|n| StatsTrack::parse(n.data().unwrap_or(&[])));
         let Some(limits) = read(quota::limit_path(prefix)) else { return Ok(()) };
         let check_count = count_diff != 0 && (limits.count() > -1 || limits.count_hard_limit() > -1);
         let check_bytes = bytes_diff != 0 && (limits.bytes() > -1 || limits.byte_hard_limit() > -1);

@@ -535,7 +535,7 @@ fn quota_sets(tree: &DataTree, out: &mut Vec<(String, Value)>) {
 fn quota_leaves(tree: &DataTree, path: &str, out: &mut Vec<(String, StatsTrack)>) {
     let Some(node) = tree.node(path) else { return };
     if node.children.is_empty() {
-        if let Some(data) = &node.data {
+        if let Some(data) = node.data() {
             out.push((path.to_owned(), StatsTrack::parse(data)));
         }
         return;

@@ -337,7 +337,7 @@ impl Checker {
         }
         if let Some(&w) = self.by_zxid.get(&mzxid)
             && let Write::Shared { data, .. } = &self.writes[w].write
-            && n.data.as_deref().unwrap_or_default() != &data[..]
+            && n.data().unwrap_or_default() != &data[..]
         {
             return Err(format!("{SHARED} at mzxid 0x{mzxid:x} on server {id} has data no client wrote"));
         }
@@ -351,7 +351,7 @@ fn check_write_in(id: i64, t: &DataTree, a: &Acked) -> Result<(), String> {
     match &a.write {
         Write::Create { path, data, owner } => match t.node(path) {
             Some(n) => {
-                if n.data.as_deref().unwrap_or_default() != &data[..] {
+                if n.data().unwrap_or_default() != &data[..] {
                     return Err(format!("{path} (zxid 0x{zxid:x}) has the wrong data on server {id}"));
                 }
                 if n.stat.ephemeral_owner != owner.unwrap_or(0) {

@@ -142,7 +142,7 @@ fn set(t: &mut DataTree, path: &str, value: &Bytes, i: i64) {
     let hdr = TxnHeader { client_id: 1, cxid: 0, zxid: 2_000_000 + i, time: 0, txn_type: op::SET_DATA };
     let mut ev = Vec::new();
     t.process_txn(&hdr, &body, &mut ev);
-    assert!(t.node(path).is_some_and(|n| n.data.as_deref() == Some(&value[..])));
+    assert!(t.node(path).is_some_and(|n| n.data() == Some(&value[..])));
 }
 
 criterion_group!(benches, bench, snapshots);

@@ -1,6 +1,6 @@
 //! Where the tree's nodes live: a slab of slots indexed by `u32` ids with a free list, each slot
-//! holding the node's path (stored once; a child's name is the suffix of its path), the node, and
-//! the link to its next sibling in its parent's child set (see `child_set`). A `HashTable<u32>`
+//! holding the node (its path is stored once, with its data; a child's name is the suffix of its
+//! path) and the link to its next sibling in its parent's child set (see `child_set`). A `HashTable<u32>`
 //! keyed by the path's hash finds a node's id; the table holds ids only and compares paths
 //! through the slab. Ids are reused after a delete. The slots are stored in shared chunks (see
 //! `slots`), so [`Arena::frozen`] gives a snapshot a consistent view of every node for the price of
@@ -28,8 +28,7 @@ const PATH_HASH_SEED: u64 = 0x5a4b;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
-    /// Empty when the slot is free (every live path is at least "/").
-    pub path: Box<str>,
+    /// Vacant when the slot is free (every live path is at least "/").
     pub node: DataNode,
     /// The next sibling in the parent's bucket chain, or the next free slot.
     pub next: u32,
@@ -82,7 +81,7 @@ impl Arena {
 
     pub fn find_hashed(&self, path: &str, hash: u64) -> Option<u32> {
         let slots = &self.slots;
-        self.index.find(hash, |&id| &*slots.at(id).path == path).copied()
+        self.index.find(hash, |&id| slots.at(id).node.path() == path).copied()
     }
 
     /// A live or free slot; `id` must come from this arena.
@@ -99,18 +98,19 @@ impl Arena {
         self.slots.clone()
     }
 
-    /// Adds a node; a node already at `path` is replaced in place (same id, same place among its
-    /// siblings) and returned. `hash` is the path's [`hash`](Self::hash).
-    pub fn insert_hashed(&mut self, path: &str, hash: u64, node: DataNode) -> (u32, Option<DataNode>) {
+    /// Adds a node; a node already at its path is replaced in place (same id, same place among
+    /// its siblings) and returned. `hash` is the path's [`hash`](Self::hash).
+    pub fn insert_hashed(&mut self, hash: u64, node: DataNode) -> (u32, Option<DataNode>) {
         let Arena { slots, free, index, hasher } = self;
-        let eq = |id: &u32| &*slots.at(*id).path == path;
-        match index.entry(hash, eq, |id| hasher.hash_one(&*slots.at(*id).path)) {
+        let path = node.path();
+        let eq = |id: &u32| slots.at(*id).node.path() == path;
+        match index.entry(hash, eq, |id| hasher.hash_one(slots.at(*id).node.path())) {
             Entry::Occupied(e) => {
                 let id = *e.get();
                 (id, Some(std::mem::replace(&mut slots.at_mut(id).node, node)))
             }
             Entry::Vacant(v) => {
-                let id = alloc(slots, free, path.into(), node);
+                let id = alloc(slots, free, node);
                 v.insert(id);
                 (id, None)
             }
@@ -119,56 +119,50 @@ impl Arena {
 
     /// Removes a node (already unlinked from its parent's child set) and frees its slot.
     pub fn remove(&mut self, id: u32) -> DataNode {
-        let hash = self.hash(&self.slot(id).path);
+        let hash = self.hash(self.slot(id).node.path());
         if let Ok(entry) = self.index.find_entry(hash, |&i| i == id) {
             entry.remove();
         }
         let free = std::mem::replace(&mut self.free, id);
         let slot = self.slot_mut(id);
-        slot.path = Box::default();
         slot.next = free;
         std::mem::take(&mut slot.node)
     }
 
     /// Every live node.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &Slot)> {
-        self.slots.iter().filter(|(_, s)| !s.path.is_empty())
+        self.slots.iter().filter(|(_, s)| !s.node.is_vacant())
     }
 
     /// The name of a node: its path after the last '/' ("" for the root).
     pub fn name(&self, id: u32) -> &str {
-        self.slot(id).name()
-    }
-}
-
-impl Slot {
-    /// The node's name: its path after the last '/' ("" for the root).
-    pub fn name(&self) -> &str {
-        let p = &self.path;
-        p.rfind('/').map_or(&p[..], |i| &p[i + 1..])
+        self.slot(id).node.name()
     }
 }
 
 /// A slot for a new node: the most recently freed one, else a new one at the end.
-fn alloc(slots: &mut Slots, free: &mut u32, path: Box<str>, node: DataNode) -> u32 {
+fn alloc(slots: &mut Slots, free: &mut u32, node: DataNode) -> u32 {
     if *free != NIL {
         let id = *free;
         let slot = slots.at_mut(id);
         *free = slot.next;
-        slot.path = path;
         slot.node = node;
         slot.next = NIL;
         return id;
     }
     // Ids are u32: four billion znodes is far past any heap this server runs in.
     assert!(slots.len() < NIL as usize, "node arena full");
-    slots.push(Slot { path, node, next: NIL })
+    slots.push(Slot { node, next: NIL })
 }
 
 #[cfg(test)]
 impl Arena {
-    pub fn insert(&mut self, path: &str, node: DataNode) -> (u32, Option<DataNode>) {
-        self.insert_hashed(path, self.hash(path), node)
+    pub fn insert(&mut self, path: &str) -> (u32, Option<DataNode>) {
+        self.insert_node(DataNode::new(path, None, 0, Default::default()))
+    }
+
+    pub fn insert_node(&mut self, node: DataNode) -> (u32, Option<DataNode>) {
+        self.insert_hashed(self.hash(node.path()), node)
     }
 }
 
@@ -180,25 +174,25 @@ mod tests {
     #[test]
     fn a_slot_stays_small() {
         assert_eq!(std::mem::size_of::<DataNode>(), 96);
-        assert_eq!(std::mem::size_of::<Slot>(), 120);
+        assert_eq!(std::mem::size_of::<Slot>(), 104);
     }
 
     #[test]
     fn ids_are_reused() {
         let mut a = Arena::default();
-        let (x, _) = a.insert("/x", DataNode::default());
-        let (y, _) = a.insert("/y", DataNode::default());
+        let (x, _) = a.insert("/x");
+        let (y, _) = a.insert("/y");
         let frozen = a.frozen();
         a.remove(x);
         assert!(a.find("/x").is_none());
-        let (z, _) = a.insert("/z", DataNode::default());
+        let (z, _) = a.insert("/z");
         assert_eq!(z, x);
-        assert_eq!(&*frozen.at(x).path, "/x", "a frozen view keeps the node that was there");
+        assert_eq!(frozen.at(x).node.path(), "/x", "a frozen view keeps the node that was there");
         assert_eq!(a.find("/z"), Some(z));
         assert_eq!(a.find("/y"), Some(y));
         assert_eq!(a.len(), 2);
         assert_eq!(a.name(z), "z");
-        let (again, old) = a.insert("/z", DataNode { acl: 5, ..Default::default() });
+        let (again, old) = a.insert_node(DataNode::new("/z", None, 5, Default::default()));
         assert_eq!((again, old.map(|n| n.acl)), (z, Some(0)));
         assert_eq!(a.iter().count(), 2);
     }

@@ -26,7 +26,7 @@ use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
 
 use crate::arena::Slots;
 use crate::digest::DIGEST_VERSION;
-use crate::node::{ChildSet, DataNode};
+use crate::node::DataNode;
 use crate::tree::DataTree;
 
 /// `FileSnap.SNAP_MAGIC` ("ZKSN").
@@ -136,12 +136,13 @@ impl SnapshotJob {
             if top >= PREFETCH_SLOTS_AHEAD {
                 prefetch_slot(slots, self.stack[top - PREFETCH_SLOTS_AHEAD]);
             }
-            let slot = slots.at(id);
+            let node = &slots.at(id).node;
             // The root is written as "" (`DataTree.serialize` starts from "").
-            write_node(&mut self.nodes, if &*slot.path == "/" { "" } else { &slot.path }, &slot.node);
+            let path = node.path();
+            write_node(&mut self.nodes, if path == "/" { "" } else { path }, node);
             // Children are visited in the order Java iterates them; push them reversed.
             let first = self.stack.len();
-            self.stack.extend(slots.children(&slot.node.children));
+            self.stack.extend(slots.children(&node.children));
             self.stack[first..].reverse();
             n += 1;
             self.visited += 1;
@@ -189,10 +190,7 @@ fn prefetch_slot(slots: &Slots, id: u32) {
 /// in cache: see [`prefetch_slot`]).
 fn prefetch_contents(slots: &Slots, id: u32) {
     if let Some(s) = slots.get(id) {
-        prefetch(s.path.as_ptr());
-        if let Some(d) = &s.node.data {
-            prefetch(d.as_ptr());
-        }
+        prefetch(s.node.contents_ptr());
     }
 }
 
@@ -303,7 +301,7 @@ fn write_acls(out: &mut Vec<u8>, acls: &[(i64, &[Acl])]) {
 
 fn write_node(out: &mut Vec<u8>, path: &str, node: &DataNode) {
     rzk_proto::jute::put_ustring(out, path);
-    match &node.data {
+    match node.data() {
         None => out.put_i32(-1),
         Some(d) => {
             out.put_i32(d.len() as i32);
@@ -396,18 +394,18 @@ pub fn read_tree_body(r: &mut Reader, extended_types: bool) -> Result<DataTree, 
         if path == "/" {
             break;
         }
-        let data = crate::node::own_data(r.read_buffer()?.as_deref());
+        let data = r.read_buffer()?;
         let acl = r.read_i64()?;
         let stat = StatPersisted::decode(r)?;
-        let node = DataNode { data, acl, stat, children: ChildSet::default() };
         let key = if path.is_empty() { "/" } else { path.as_str() };
+        let node = DataNode::new(key, data.as_deref(), acl, stat);
         if key != "/" {
             let parent = rzk_proto::path::parent(key).unwrap_or("/");
             if tree.node(parent).is_none() {
                 return Err(SnapError::NoParent { parent: parent.to_owned(), path });
             }
         }
-        tree.insert_loaded(key, node);
+        tree.insert_loaded(node);
     }
     tree.finish_load();
     Ok(tree)
@@ -504,7 +502,7 @@ mod tests {
         for i in 0..200 {
             let (got, want) =
                 (loaded.tree.node(&format!("/n{i}")).unwrap(), before.node(&format!("/n{i}")).unwrap());
-            assert_eq!(got.data, want.data, "/n{i}");
+            assert_eq!(got.data(), want.data(), "/n{i}");
             assert_eq!(loaded.tree.acls.get(got.acl), before.acls.get(want.acl), "/n{i}");
         }
         assert!((0..100).all(|i| loaded.tree.node(&format!("/new{i}")).is_none()));

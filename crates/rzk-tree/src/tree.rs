@@ -15,7 +15,7 @@ use crate::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID, read_acl_unsafe};
 use crate::arena::Arena;
 use crate::children::Children;
 use crate::digest::DIGEST_VERSION;
-use crate::node::{ChildSet, DataNode, NodeKind, create_stat, node_kind, own_data};
+use crate::node::{DataNode, NodeKind, create_stat, node_kind};
 use crate::quota::{self, QuotaPaths, StatsTrack};
 use crate::watch::{WatchManager, WatchMode, WatcherId};
 
@@ -92,19 +92,14 @@ impl DataTree {
             extended_types,
             data_size: 0,
         };
-        let empty = || DataNode {
-            data: Some(Box::default()),
-            acl: OPEN_UNSAFE_ACL_ID,
-            stat: StatPersisted::default(),
-            children: ChildSet::default(),
-        };
-        t.put_linked("/", empty());
-        t.put_linked(ZOOKEEPER_PATH, empty());
-        t.put_linked(quota::QUOTA_ROOT, empty());
-        let mut config = empty();
+        let empty = |path: &str| DataNode::new(path, Some(&[]), OPEN_UNSAFE_ACL_ID, StatPersisted::default());
+        t.put_linked(empty("/"));
+        t.put_linked(empty(ZOOKEEPER_PATH));
+        t.put_linked(empty(quota::QUOTA_ROOT));
+        let mut config = empty(CONFIG_PATH);
         config.acl = t.acls.intern(&read_acl_unsafe());
         config.stat.aversion = -1;
-        t.put_linked(CONFIG_PATH, config);
+        t.put_linked(config);
         t
     }
 
@@ -119,11 +114,11 @@ impl DataTree {
     }
 
     /// Inserts a node read from a snapshot, as it is (children are linked by the loader).
-    pub fn insert_loaded(&mut self, path: &str, node: DataNode) {
+    pub fn insert_loaded(&mut self, node: DataNode) {
         self.acls.add_usage(node.acl);
         let kind = node_kind(node.stat.ephemeral_owner, self.extended_types);
-        self.index_kind(path, kind);
-        self.put_linked(path, node);
+        self.index_kind(node.path(), kind);
+        self.put_linked(node);
     }
 
     /// What ZooKeeper does after reading a snapshot's nodes: quota paths and stats rebuilt
@@ -134,8 +129,7 @@ impl DataTree {
         if self.node(CONFIG_PATH).is_none() && self.node(ZOOKEEPER_PATH).is_some() {
             let acl = self.acls.intern(&read_acl_unsafe());
             let stat = StatPersisted { aversion: -1, ..Default::default() };
-            let config = DataNode { data: Some(Box::default()), acl, stat, children: ChildSet::default() };
-            self.insert_loaded(CONFIG_PATH, config);
+            self.insert_loaded(DataNode::new(CONFIG_PATH, Some(&[]), acl, stat));
             // insert_loaded counted a use; intern already did.
             self.acls.remove_usage(acl);
         }
@@ -278,7 +272,7 @@ impl DataTree {
 
     pub fn get_data(&mut self, path: &str, watcher: Option<WatcherId>) -> ReadResult<(Option<Bytes>, Stat)> {
         let node = self.node(path).ok_or(ErrorCode::NoNode)?;
-        let out = (node.data.as_deref().map(Bytes::copy_from_slice), self.client_stat(node));
+        let out = (node.data().map(Bytes::copy_from_slice), self.client_stat(node));
         if let Some(w) = watcher {
             self.data_watches.add(path, w, WatchMode::Standard);
         }
@@ -487,14 +481,9 @@ impl DataTree {
             }
         });
         let bytes = data.as_ref().map_or(0, |d| d.len()) as i64;
-        let node = DataNode {
-            data: own_data(data.as_deref()),
-            acl: acl_idx,
-            stat: create_stat(zxid, time, ephemeral_owner),
-            children: ChildSet::default(),
-        };
+        let node = DataNode::new(path, data.as_deref(), acl_idx, create_stat(zxid, time, ephemeral_owner));
         let stat = self.client_stat(&node);
-        let id = self.put_hashed(path, hash, node);
+        let id = self.put_hashed(hash, node);
         if id != parent {
             self.nodes.link_child(parent, id);
         }
@@ -585,7 +574,7 @@ impl DataTree {
         let old_len = self
             .change(path, |n| {
                 let old = n.data_len() as i64;
-                n.data = own_data(data.as_deref());
+                n.set_data(data.as_deref());
                 n.stat.mtime = time;
                 n.stat.mzxid = zxid;
                 n.stat.version = version;
@@ -659,13 +648,13 @@ impl DataTree {
             return;
         };
         let node = &mut self.nodes.slot_mut(id).node;
-        let mut st = StatsTrack::parse(node.data.as_deref().unwrap_or(&[]));
+        let mut st = StatsTrack::parse(node.data().unwrap_or(&[]));
         st.set("count", st.count() + count_diff);
         st.set("bytes", st.bytes() + bytes_diff);
         let old = node.data_len() as i64;
-        let new: Box<[u8]> = st.render().into_bytes().into_boxed_slice();
+        let new = st.render();
         self.data_size += new.len() as i64 - old;
-        node.data = Some(new);
+        node.set_data(Some(new.as_bytes()));
     }
 
     fn update_quota_for_path(&mut self, path: &str) {
@@ -680,8 +669,8 @@ impl DataTree {
         st.set("count", count);
         st.set("bytes", bytes);
         let sp = quota::stat_path(path);
-        let data: Box<[u8]> = st.render().into_bytes().into_boxed_slice();
-        if self.change(&sp, |n| n.data = Some(data)).is_none() {
+        let data = st.render();
+        if self.change(&sp, |n| n.set_data(Some(data.as_bytes()))).is_none() {
             tracing::warn!(path = %sp, "missing quota stat node");
         }
     }

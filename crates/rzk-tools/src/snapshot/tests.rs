@@ -81,7 +81,7 @@ fn the_view_agrees_with_rzk_tree() {
         let path = if n.path.is_empty() { "/" } else { &n.path };
         let other = loaded.tree.node(path).unwrap();
         assert_eq!(n.stat, other.stat, "{path}");
-        assert_eq!(n.data.as_deref(), other.data.as_deref(), "{path}");
+        assert_eq!(n.data.as_deref(), other.data(), "{path}");
         assert_eq!(
             n.children.iter().collect::<Vec<_>>(),
             loaded.tree.child_names(other).collect::<Vec<_>>(),

@@ -178,19 +178,18 @@ impl Arena {
 mod tests {
     use super::*;
     use crate::children::Children;
-    use crate::node::DataNode;
 
     /// The same adds and removes on a `Children` (the name-based model, checked against Java)
     /// and on a child set give the same order, through resizes and removals.
     #[test]
     fn order_matches_the_name_based_model() {
         let mut a = Arena::default();
-        let (root, _) = a.insert("/", DataNode::default());
+        let (root, _) = a.insert("/");
         let mut model = Children::default();
         let mut ids = Vec::new();
         for i in 0..300 {
             let name = format!("n-{:010}", i * 7 % 1000);
-            let (id, _) = a.insert(&format!("/{name}"), DataNode::default());
+            let (id, _) = a.insert(&format!("/{name}"));
             assert!(a.link_child(root, id));
             assert!(!a.link_child(root, id));
             model.insert(&name);
@@ -205,7 +204,7 @@ mod tests {
             }
         }
         for name in ["zookeeper", "a", "b"] {
-            let (id, _) = a.insert(&format!("/{name}"), DataNode::default());
+            let (id, _) = a.insert(&format!("/{name}"));
             a.link_child(root, id);
             model.insert(name);
         }

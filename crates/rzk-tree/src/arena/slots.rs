@@ -70,7 +70,7 @@ impl Slots {
 
 /// A slot past the end (never read as a node: its path is empty).
 fn vacant() -> Slot {
-    Slot { path: Box::default(), node: DataNode::default(), next: NIL }
+    Slot { node: DataNode::default(), next: NIL }
 }
 
 #[cfg(test)]
@@ -78,7 +78,7 @@ mod tests {
     use super::*;
 
     fn slot(path: &str) -> Slot {
-        Slot { path: path.into(), ..vacant() }
+        Slot { node: DataNode::new(path, None, 0, Default::default()), next: NIL }
     }
 
     #[test]
@@ -88,19 +88,19 @@ mod tests {
             assert_eq!(s.push(slot(&format!("/n{i}"))), i as u32);
         }
         let frozen = s.clone();
-        s.at_mut(3).path = "/changed".into();
+        s.at_mut(3).node = DataNode::new("/changed", None, 0, Default::default());
         s.at_mut(CHUNK_SLOTS as u32 * 3 + 4).node.acl = 9;
         let pushed = s.push(slot("/new"));
-        assert_eq!(&*frozen.at(3).path, "/n3");
+        assert_eq!(frozen.at(3).node.path(), "/n3");
         assert_eq!(frozen.at(CHUNK_SLOTS as u32 * 3 + 4).node.acl, 0);
         assert!(frozen.get(pushed).is_none(), "a slot added later is not in the copy");
-        assert_eq!(&*s.at(3).path, "/changed");
+        assert_eq!(s.at(3).node.path(), "/changed");
         assert_eq!(s.at(CHUNK_SLOTS as u32 * 3 + 4).node.acl, 9);
         // Unchanged chunks are still shared; changed ones were copied.
         assert!(Arc::ptr_eq(&s.chunks[1], &frozen.chunks[1]));
         assert!(!Arc::ptr_eq(&s.chunks[0], &frozen.chunks[0]));
         assert_eq!(frozen.iter().count(), CHUNK_SLOTS * 3 + 5);
-        assert_eq!(s.iter().last().map(|(id, x)| (id, &*x.path)), Some((pushed, "/new")));
+        assert_eq!(s.iter().last().map(|(id, x)| (id, x.node.path())), Some((pushed, "/new")));
     }
 
     #[test]

@@ -13,28 +13,28 @@ impl DataTree {
         if path.is_empty() { "/" } else { path }
     }
 
-    /// Adds a node, or replaces the one at `path` (which keeps its place among its siblings;
+    /// Adds a node, or replaces the one at its path (which keeps its place among its siblings;
     /// its children are dropped from its set, as Java's `nodes.put` of a new `DataNode` does).
-    pub(super) fn put(&mut self, path: &str, node: DataNode) -> u32 {
-        self.put_hashed(path, self.nodes.hash(path), node)
+    pub(super) fn put(&mut self, node: DataNode) -> u32 {
+        self.put_hashed(self.nodes.hash(node.path()), node)
     }
 
     /// [`put`](Self::put) with the path's index hash already computed.
-    pub(super) fn put_hashed(&mut self, path: &str, hash: u64, node: DataNode) -> u32 {
-        self.digest = self.digest.wrapping_add(node_digest(path, node.data.as_deref(), &node.stat));
-        self.data_size += (path.len() + node.data_len()) as i64;
-        let (id, old) = self.nodes.insert_hashed(path, hash, node);
+    pub(super) fn put_hashed(&mut self, hash: u64, node: DataNode) -> u32 {
+        self.digest = self.digest.wrapping_add(digest_of(&node));
+        self.data_size += (node.path().len() + node.data_len()) as i64;
+        let (id, old) = self.nodes.insert_hashed(hash, node);
         if let Some(old) = old {
-            self.digest = self.digest.wrapping_sub(node_digest(path, old.data.as_deref(), &old.stat));
-            self.data_size -= (path.len() + old.data_len()) as i64;
+            self.digest = self.digest.wrapping_sub(digest_of(&old));
+            self.data_size -= (old.path().len() + old.data_len()) as i64;
         }
         id
     }
 
     /// Adds a node and links it into its parent's children, if the parent exists.
-    pub(super) fn put_linked(&mut self, path: &str, node: DataNode) -> u32 {
-        let parent = rzk_proto::path::parent(path).and_then(|p| self.nodes.find(p));
-        let id = self.put(path, node);
+    pub(super) fn put_linked(&mut self, node: DataNode) -> u32 {
+        let parent = rzk_proto::path::parent(node.path()).and_then(|p| self.nodes.find(p));
+        let id = self.put(node);
         if let Some(p) = parent
             && p != id
         {
@@ -45,23 +45,20 @@ impl DataTree {
 
     /// Removes a node (its parent link must be gone already) and frees its id.
     pub(super) fn take(&mut self, id: u32) -> DataNode {
-        let slot = self.nodes.slot(id);
-        let (digest, size) =
-            (node_digest(&slot.path, slot.node.data.as_deref(), &slot.node.stat), slot.path.len());
-        self.digest = self.digest.wrapping_sub(digest);
         let node = self.nodes.remove(id);
-        self.data_size -= (size + node.data_len()) as i64;
+        self.digest = self.digest.wrapping_sub(digest_of(&node));
+        self.data_size -= (node.path().len() + node.data_len()) as i64;
         node
     }
 
     /// Changes a node in place, keeping the digest and data size right.
     pub(super) fn change_id<R>(&mut self, id: u32, f: impl FnOnce(&mut DataNode) -> R) -> R {
-        let slot = self.nodes.slot_mut(id);
-        let before = node_digest(&slot.path, slot.node.data.as_deref(), &slot.node.stat);
-        let size_before = slot.node.data_len() as i64;
-        let r = f(&mut slot.node);
-        let after = node_digest(&slot.path, slot.node.data.as_deref(), &slot.node.stat);
-        let size_after = slot.node.data_len() as i64;
+        let node = &mut self.nodes.slot_mut(id).node;
+        let before = digest_of(node);
+        let size_before = node.data_len() as i64;
+        let r = f(node);
+        let after = digest_of(node);
+        let size_after = node.data_len() as i64;
         self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
         self.data_size += size_after - size_before;
         r
@@ -92,7 +89,7 @@ impl DataTree {
 
     /// Every path in the tree (unordered).
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.nodes.iter().map(|(_, s)| &*s.path)
+        self.nodes.iter().map(|(_, s)| s.node.path())
     }
 
     pub fn node_count(&self) -> usize {
@@ -104,4 +101,9 @@ impl DataTree {
     pub(crate) fn frozen_nodes(&self) -> (Slots, Option<u32>) {
         (self.nodes.frozen(), self.nodes.find("/"))
     }
+}
+
+/// A node's part of the tree digest.
+fn digest_of(node: &DataNode) -> i64 {
+    node_digest(node.path(), node.data(), &node.stat)
 }

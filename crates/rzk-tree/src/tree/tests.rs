@@ -59,7 +59,7 @@ fn digest_follows_changes_and_returns_when_undone() {
     // Digest = sum of node digests, recomputed from scratch.
     let sum = t.paths().fold(0i64, |acc, p| {
         let n = t.node(p).unwrap();
-        acc.wrapping_add(node_digest(p, n.data.as_deref(), &n.stat))
+        acc.wrapping_add(node_digest(p, n.data(), &n.stat))
     });
     assert_eq!(sum, t.digest());
 }
@@ -126,7 +126,7 @@ fn quota_stats_follow_the_subtree() {
     mk(&mut t, "/zookeeper/quota/q", "");
     mk(&mut t, "/zookeeper/quota/q/zookeeper_limits", "count=5,bytes=-1");
     mk(&mut t, "/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0");
-    let stats = |t: &DataTree| t.node("/zookeeper/quota/q/zookeeper_stats").unwrap().data.clone().unwrap();
+    let stats = |t: &DataTree| t.node("/zookeeper/quota/q/zookeeper_stats").unwrap().data().unwrap().to_vec();
     assert_eq!(&stats(&t)[..], b"count=2,bytes=5");
     mk(&mut t, "/q/y", "6789");
     assert_eq!(&stats(&t)[..], b"count=3,bytes=9");
