@@ -6,6 +6,7 @@ use bytes::Bytes;
 use rzk_proto::connect::{ConnectRequest, ConnectResponse};
 use rzk_proto::{QuorumPacket, ReplyHeader, Request, Response, WatcherEvent};
 use rzk_tree::DataTree;
+use rzk_tree::snapshot::TreeBody;
 use rzk_zab::leader::LearnerId;
 
 /// A client connection, numbered by the shell.
@@ -89,10 +90,11 @@ pub enum PeerOut {
         id: LearnerId,
         packet: QuorumPacket,
     },
-    /// Raw bytes on a learner's stream (the SNAP body and signature after a SNAP packet).
-    ToLearnerRaw {
+    /// What follows a SNAP packet on a learner's stream: the tree as of the SNAP's zxid (frozen;
+    /// the shell serializes it as it writes it), then `rzk_zab::packet::SNAP_SIGNATURE`.
+    ToLearnerSnapshot {
         id: LearnerId,
-        bytes: Bytes,
+        body: TreeBody,
     },
     CloseLearner {
         id: LearnerId,

@@ -389,13 +389,12 @@ impl World {
                     self.stream_send(id, false, packet);
                 }
             }
-            PeerOut::ToLearnerRaw { id, bytes } => {
+            PeerOut::ToLearnerSnapshot { id, body } => {
                 let Some(mut snap) = self.conns.get_mut(&id).and_then(|c| c.pending_snap.take()) else {
                     return;
                 };
                 // The shell hands the core the body without the signature that ends it.
-                let sig = 4 + packet::SNAP_SIGNATURE.len();
-                snap.data = Some(bytes.slice(..bytes.len().saturating_sub(sig)));
+                snap.data = Some(Bytes::from(body.to_bytes()));
                 self.stream_send(id, false, snap);
             }
             PeerOut::CloseLearner { id } => self.break_conn(id),

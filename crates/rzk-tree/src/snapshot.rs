@@ -61,7 +61,8 @@ const PREFETCH_CONTENTS_AHEAD: usize = 2;
 const PREFETCH_SLOTS_AHEAD: usize = 4;
 
 /// A snapshot being taken; see the module docs. It owns its view of the tree, so it can be
-/// sent to and stepped on any thread.
+/// sent to and stepped on any thread (and a clone walks the same view again).
+#[derive(Clone)]
 pub struct SnapshotJob {
     /// The zxid the snapshot is named after: the last txn applied when it started.
     pub zxid: i64,
@@ -312,15 +313,72 @@ fn write_node(out: &mut Vec<u8>, path: &str, node: &DataNode) {
     node.stat.encode(out);
 }
 
-/// The whole tree serialized at once (tests, tools, and the SNAP sync body): no header, seal or
-/// digest, as `SerializeUtils.serializeSnapshot` writes it on the quorum stream.
+/// The tree as a SNAP sync sends it to a learner (`SerializeUtils.serializeSnapshot`: sessions,
+/// ACL cache, nodes, "/"; no file header, seal or digest), frozen when the leader decides to send
+/// it and serialized by whoever writes it out, a part at a time. Two are equal when they are
+/// images of the same state of the tree (same zxid and digest).
+#[derive(Clone)]
+pub struct TreeBody(SnapshotJob);
+
+impl TreeBody {
+    /// Freezes the tree as it is now (cheap: see the module docs).
+    pub fn of(tree: &DataTree) -> TreeBody {
+        TreeBody(SnapshotJob::start(tree))
+    }
+
+    pub fn zxid(&self) -> i64 {
+        self.0.zxid
+    }
+
+    /// Serializes the body into `out`, at most about `part_bytes` of nodes at a time.
+    pub fn write_to(self, out: &mut impl std::io::Write, part_bytes: usize) -> std::io::Result<()> {
+        let mut job = self.0;
+        out.write_all(&job.head[FILE_HEADER_BYTES..])?;
+        loop {
+            let done = job.step(TREE_BODY_NODES_PER_STEP);
+            if done || job.buffered_bytes() >= part_bytes {
+                out.write_all(&job.take_nodes())?;
+            }
+            if done {
+                break;
+            }
+        }
+        let mut end = Vec::with_capacity(8);
+        "/".to_owned().encode(&mut end);
+        out.write_all(&end)
+    }
+
+    /// The whole body in one buffer.
+    pub fn to_bytes(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self.write_to(&mut out, usize::MAX) {
+            Ok(()) => out,
+            // Writes into a Vec do not fail.
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+impl PartialEq for TreeBody {
+    fn eq(&self, other: &TreeBody) -> bool {
+        self.0.zxid == other.0.zxid && self.0.digest == other.0.digest
+    }
+}
+
+impl Eq for TreeBody {}
+
+impl std::fmt::Debug for TreeBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeBody").field("zxid", &self.0.zxid).field("digest", &self.0.digest.digest).finish()
+    }
+}
+
+/// Nodes [`TreeBody::write_to`] serializes between checks for a full part.
+const TREE_BODY_NODES_PER_STEP: usize = 256;
+
+/// The whole tree serialized at once (tests and tools): see [`TreeBody`].
 pub fn serialize_tree_body(tree: &DataTree) -> Vec<u8> {
-    let image = SnapshotJob::whole(tree);
-    let mut out = Vec::with_capacity(image.nodes.len() + image.head.len());
-    out.extend_from_slice(&image.head[FILE_HEADER_BYTES..]);
-    out.extend_from_slice(&image.nodes);
-    "/".to_owned().encode(&mut out);
-    out
+    TreeBody::of(tree).to_bytes()
 }
 
 /// A snapshot read back.
@@ -535,6 +593,42 @@ mod tests {
         assert!(image.nodes.is_empty(), "everything was taken");
         out.extend_from_slice(&seal.tail(&image.digest));
         assert_eq!(out, whole);
+    }
+
+    /// A SNAP body is the snapshot stream without file header and seals, as of when it was
+    /// frozen, whatever happens to the tree before it is written, in parts of any size.
+    #[test]
+    fn a_tree_body_is_the_tree_when_frozen_written_in_parts() {
+        let mut t = tree_with(300);
+        let image = SnapshotJob::whole(&t);
+        let mut expected = image.head[FILE_HEADER_BYTES..].to_vec();
+        expected.extend_from_slice(&image.nodes);
+        "/".to_owned().encode(&mut expected);
+        let body = TreeBody::of(&t);
+        let again = body.clone();
+        assert_eq!(body, again);
+        let hdr = TxnHeader { client_id: 7, cxid: 0, zxid: 999, time: 5, txn_type: op::CREATE };
+        t.process_txn(&hdr, &TxnBody::Delete(rzk_proto::DeleteTxn { path: "/n1".into() }), &mut Vec::new());
+        assert_ne!(TreeBody::of(&t), body, "another state of the tree");
+        struct Parts(Vec<usize>, Vec<u8>);
+        impl std::io::Write for Parts {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.push(b.len());
+                self.1.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut parts = Parts(Vec::new(), Vec::new());
+        body.write_to(&mut parts, 1000).unwrap();
+        assert_eq!(parts.1, expected);
+        assert!(parts.0.len() > 3, "written in parts: {:?}", parts.0);
+        assert_eq!(again.to_bytes(), expected);
+        let mut r = Reader::new(Bytes::from(expected), usize::MAX);
+        let read = read_tree_body(&mut r, false).unwrap();
+        assert!(read.node("/n1").is_some());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rzk_proto::codes::op;
 use rzk_proto::records::{CreateSessionTxn, ErrorTxn};
 use rzk_proto::txn::TxnBody;
 use rzk_proto::{ErrorCode, Id, QuorumPacket, Reader, Request};
-use rzk_tree::snapshot::serialize_tree_body;
+use rzk_tree::snapshot::TreeBody;
 use rzk_zab::leader::{LeaderOut, LearnerId};
 use rzk_zab::packet::{self, make_zxid};
 
@@ -95,13 +95,11 @@ impl Node {
     }
 
     /// SNAP(zxid), then the sessions and tree as `SerializeUtils.serializeSnapshot` writes them,
-    /// then the signature.
+    /// then the signature (the shell serializes the frozen tree as it writes it).
     fn send_snapshot(&mut self, id: LearnerId, zxid: i64) {
         let packet = QuorumPacket { packet_type: packet::SNAP, zxid, data: None, authinfo: None };
         self.ready.peer_out.push(PeerOut::ToLearner { id, packet });
-        let mut body = serialize_tree_body(&self.tree);
-        rzk_proto::jute::put_ustring(&mut body, packet::SNAP_SIGNATURE);
-        self.ready.peer_out.push(PeerOut::ToLearnerRaw { id, bytes: Bytes::from(body) });
+        self.ready.peer_out.push(PeerOut::ToLearnerSnapshot { id, body: TreeBody::of(&self.tree) });
     }
 
     /// A request a learner forwarded: prepared here exactly as a local one would be.

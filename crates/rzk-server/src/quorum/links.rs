@@ -22,10 +22,11 @@ use std::sync::mpsc as smpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use rzk_node::PeerInput;
 use rzk_proto::QuorumPacket;
+use rzk_tree::snapshot::TreeBody;
 use rzk_zab::leader::LearnerId;
+use rzk_zab::packet;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
@@ -42,7 +43,8 @@ pub const LEADER_DIAL_RETRY: Duration = Duration::from_millis(500);
 /// What a connection's writer thread is told.
 enum WireOut {
     Packet(QuorumPacket),
-    Raw(Bytes),
+    /// A SNAP's body: the frozen tree, serialized as it is written, then the signature.
+    Snapshot(TreeBody),
     Close,
 }
 
@@ -280,8 +282,8 @@ impl Links {
         self.learner_send(id, WireOut::Packet(packet));
     }
 
-    pub fn to_learner_raw(&self, id: LearnerId, bytes: Bytes) {
-        self.learner_send(id, WireOut::Raw(bytes));
+    pub fn to_learner_snapshot(&self, id: LearnerId, body: TreeBody) {
+        self.learner_send(id, WireOut::Snapshot(body));
     }
 
     fn learner_send(&self, id: LearnerId, w: WireOut) {
@@ -403,6 +405,16 @@ impl Links {
     }
 }
 
+/// Bytes of a SNAP body serialized at a time (the body of a big tree is never whole in memory).
+const SNAP_BODY_PART_BYTES: usize = 1 << 20;
+
+fn write_snapshot_body(w: &mut impl Write, body: TreeBody) -> std::io::Result<()> {
+    body.write_to(w, SNAP_BODY_PART_BYTES)?;
+    let mut signature = Vec::with_capacity(16);
+    rzk_proto::jute::put_ustring(&mut signature, packet::SNAP_SIGNATURE);
+    w.write_all(&signature)
+}
+
 /// A writer thread: packets in order, flushed whenever the queue runs dry.
 fn spawn_writer(stream: QuorumStream, name: String) -> smpsc::Sender<WireOut> {
     let (tx, rx) = smpsc::channel::<WireOut>();
@@ -412,7 +424,7 @@ fn spawn_writer(stream: QuorumStream, name: String) -> smpsc::Sender<WireOut> {
         while let Ok(item) = next {
             let r = match item {
                 WireOut::Packet(p) => stream::write_packet(&mut w, &p),
-                WireOut::Raw(b) => w.write_all(&b),
+                WireOut::Snapshot(body) => write_snapshot_body(&mut w, body),
                 WireOut::Close => {
                     let _ = w.flush();
                     let _ = w.get_ref().shutdown(Shutdown::Both);

@@ -68,7 +68,7 @@ impl QuorumShell {
             PeerOut::DisconnectLeader => self.links.disconnect_leader(),
             PeerOut::ToLeader(p) => self.links.to_leader(p),
             PeerOut::ToLearner { id, packet } => self.links.to_learner(id, packet),
-            PeerOut::ToLearnerRaw { id, bytes } => self.links.to_learner_raw(id, bytes),
+            PeerOut::ToLearnerSnapshot { id, body } => self.links.to_learner_snapshot(id, body),
             PeerOut::CloseLearner { id } => self.links.close_learner(id),
         }
     }
