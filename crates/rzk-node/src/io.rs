@@ -2,6 +2,8 @@
 //! the [`Ready`] strictly in order: txns to the log first, then the client output (which only
 //! ever contains replies to txns the log already reported durable).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use rzk_proto::connect::{ConnectRequest, ConnectResponse};
 use rzk_proto::{QuorumPacket, ReplyHeader, Request, Response, WatcherEvent};
@@ -124,8 +126,8 @@ pub enum ClientOut {
         body: Response,
         op: &'static str,
     },
-    /// A watch event (sent with xid −1).
-    Event(WatcherEvent),
+    /// A watch event (sent with xid −1); shared by every watcher of one change.
+    Event(Arc<WatcherEvent>),
     /// Close the connection after what was sent before.
     Close {
         reason: &'static str,

@@ -8,6 +8,7 @@
 //! arrives while the session has writes in flight waits behind them.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rzk_proto::codes::{keeper_state, op, perms, xid};
@@ -19,7 +20,7 @@ use rzk_tree::digest::DIGEST_VERSION;
 use rzk_tree::{DataTree, Fired, TxnResult};
 
 use crate::audit::{self, AuditNote};
-use crate::auth::{AuthConfig, authenticate, check_acl};
+use crate::auth::{AuthConfig, authenticate, check_acl, open_to_anyone};
 use crate::changes::Outstanding;
 use crate::containers;
 use crate::io::{ClientOut, ConnId, Input, LogAppend, Ready};
@@ -984,19 +985,23 @@ impl Node {
     /// not read (`NIOServerCnxn.process` checks READ since CVE-2024-23944).
     fn deliver(&mut self, events: Vec<Fired>) {
         for ev in events {
-            let Some(c) = self.conns.get(&ev.watcher) else { continue };
-            if let Some(acl) = &ev.acl
-                && check_acl(&self.cfg.auth, acl, perms::READ, &c.ids).is_err()
-            {
-                tracing::trace!(conn = ev.watcher, path = %ev.path, "not delivering event (filtered by ACL)");
-                continue;
-            }
-            let e = WatcherEvent {
+            // Checked once for all the watchers when the node is readable by anyone.
+            let acl = ev.acl.filter(|acl| !open_to_anyone(&self.cfg.auth, acl, perms::READ));
+            let e = Arc::new(WatcherEvent {
                 event_type: ev.event_type,
                 state: keeper_state::SYNC_CONNECTED,
                 path: ev.path,
-            };
-            self.out(ev.watcher, ClientOut::Event(e));
+            });
+            for w in ev.watchers {
+                let Some(c) = self.conns.get(&w) else { continue };
+                if let Some(acl) = &acl
+                    && check_acl(&self.cfg.auth, acl, perms::READ, &c.ids).is_err()
+                {
+                    tracing::trace!(conn = w, path = %e.path, "not delivering event (filtered by ACL)");
+                    continue;
+                }
+                self.out(w, ClientOut::Event(e.clone()));
+            }
         }
     }
 }

@@ -7,9 +7,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use rzk_node::ConnId;
 use rzk_proto::Id;
 use rzk_proto::codes::op;
@@ -19,12 +18,15 @@ use rzk_proto::request::RequestError;
 use rzk_proto::{Jute, Reader, ReplyHeader, Request, RequestHeader};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::core::{CONN_OUTBOX_FRAMES_MAX, CoreMsg, Outgoing};
+use crate::core::CoreMsg;
 use crate::four_letter::host::DataDirs;
 use crate::four_letter::{FourLetterRequest, HostFacts};
+use crate::outbox::{Outbox, write_loop};
 use crate::settings::FourLetterWhitelist;
+use crate::shared_write::SharedWrite;
 use crate::stats::SharedCounters;
 
 /// A connection's read buffer to start with: enough for a connect and pings, so that idle
@@ -36,8 +38,6 @@ const READ_ROOM_BYTES_MIN: usize = 256;
 const READ_BUF_BYTES_KEEP_MAX: usize = 64 * 1024;
 /// How long a closing connection may take to flush what is queued for it.
 const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-/// Bytes gathered into one socket write.
-const WRITE_BATCH_BYTES: usize = 256 * 1024;
 
 pub struct ConnParams {
     pub frame_bytes_max: usize,
@@ -56,14 +56,24 @@ pub async fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
-    serve_io(rd, wr, conn, remote, Vec::new(), core, p).await;
+    let wr = Arc::new(wr);
+    let halves = Halves { rd, wr: SharedWrite(wr.clone()), socket: Some(wr) };
+    serve_io(halves, conn, remote, Vec::new(), core, p).await;
 }
 
-/// Serves one connection over any byte stream, split into its read and write halves. `ids` are
-/// authenticated ids the connection already has (a TLS client certificate's).
+/// A connection's byte stream, split into its read and write halves.
+pub struct Halves<R, W> {
+    pub rd: R,
+    pub wr: W,
+    /// The plain TCP socket under `wr`, which the core may write to directly (see `outbox`);
+    /// `None` for TLS.
+    pub socket: Option<Arc<OwnedWriteHalf>>,
+}
+
+/// Serves one connection over any byte stream. `ids` are authenticated ids the connection
+/// already has (a TLS client certificate's).
 pub async fn serve_io<R, W>(
-    mut rd: R,
-    mut wr: W,
+    halves: Halves<R, W>,
     conn: ConnId,
     remote: SocketAddr,
     ids: Vec<Id>,
@@ -73,6 +83,7 @@ pub async fn serve_io<R, W>(
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let Halves { mut rd, mut wr, socket } = halves;
     let mut buf = BytesMut::with_capacity(READ_BUF_BYTES_MIN);
     // The first frame: a four-letter word or a ConnectRequest.
     let first = match read_frame(&mut rd, &mut buf, true, p.frame_bytes_max).await {
@@ -103,27 +114,24 @@ pub async fn serve_io<R, W>(
             }
         }
     };
-    let (out_tx, out_rx) = mpsc::channel(CONN_OUTBOX_FRAMES_MAX);
-    let shared = Arc::new(ConnShared::default());
-    if core
-        .send(CoreMsg::Accepted { conn, remote, ids, out: out_tx.clone(), shared: shared.clone() })
-        .await
-        .is_err()
+    let outbox = Arc::new(Outbox::new(socket));
+    if core.send(CoreMsg::Accepted { conn, remote, ids, outbox: outbox.clone() }).await.is_err()
         || core.send(CoreMsg::Connect { conn, req }).await.is_err()
     {
+        outbox.end();
         return;
     }
-    let mut writer = tokio::spawn(write_loop(wr, out_rx, shared.clone()));
+    let mut writer = tokio::spawn(write_loop(wr, outbox.clone()));
     tokio::select! {
-        _ = shared.kill.notified() => {
+        _ = outbox.kill.notified() => {
             tracing::info!(conn, %remote, "dropping a client that does not read its replies");
             writer.abort();
         }
-        reason = read_loop(&mut rd, &mut buf, conn, &core, &out_tx, p) => {
+        reason = read_loop(&mut rd, &mut buf, conn, &core, &outbox, p) => {
             if let Some(reason) = reason {
                 tracing::info!(conn, %remote, %reason, "closing connection");
                 // Let the writer send what is queued (an Unimplemented reply, say) and close.
-                let _ = out_tx.try_send(Outgoing::Close);
+                outbox.close();
                 if tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, &mut writer).await.is_err() {
                     writer.abort();
                 }
@@ -133,6 +141,7 @@ pub async fn serve_io<R, W>(
         }
         _ = &mut writer => {}
     }
+    outbox.end();
     let _ = core.send(CoreMsg::Closed { conn }).await;
 }
 
@@ -142,7 +151,7 @@ async fn read_loop(
     buf: &mut BytesMut,
     conn: ConnId,
     core: &mpsc::Sender<CoreMsg>,
-    out: &mpsc::Sender<Outgoing>,
+    out: &Outbox,
     params: &ConnParams,
 ) -> Option<String> {
     let frame_bytes_max = params.frame_bytes_max;
@@ -171,8 +180,8 @@ async fn read_loop(
                 let mut b = BytesMut::new();
                 b.extend_from_slice(&16i32.to_be_bytes());
                 reply.encode(&mut b);
-                let _ = out.send(Outgoing::Frame(b.freeze())).await;
-                let _ = out.send(Outgoing::Close).await;
+                let _ = out.push(b.freeze());
+                out.close();
                 return Some(format!("unknown opcode {code}"));
             }
             // Auth and SASL packets are read by the connection itself; a bad one closes it.
@@ -213,54 +222,6 @@ async fn read_frame(
             }
             Ok(_) => {}
             Err(e) => return Err(e.to_string()),
-        }
-    }
-}
-
-/// State a connection's tasks share with the core.
-#[derive(Debug, Default)]
-pub struct ConnShared {
-    /// Bytes routed to the writer and not yet written.
-    pub queued: AtomicUsize,
-    /// Set by the core to drop the connection (a client that stopped reading).
-    pub kill: tokio::sync::Notify,
-}
-
-async fn write_loop(
-    mut wr: impl AsyncWrite + Unpin,
-    mut rx: mpsc::Receiver<Outgoing>,
-    shared: Arc<ConnShared>,
-) {
-    // Grows with what is written at once (up to about WRITE_BATCH_BYTES), so idle sessions stay small.
-    let mut batch = BytesMut::new();
-    while let Some(first) = rx.recv().await {
-        let mut close = false;
-        let mut next = Some(first);
-        while let Some(o) = next.take() {
-            match o {
-                Outgoing::Frame(f) => batch.extend_from_slice(&f),
-                Outgoing::Close => {
-                    close = true;
-                    break;
-                }
-            }
-            if batch.len() >= WRITE_BATCH_BYTES {
-                break;
-            }
-            next = rx.try_recv().ok();
-        }
-        let n = batch.len();
-        while batch.has_remaining() {
-            match wr.write_buf(&mut batch).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-        shared.queued.fetch_sub(n, Ordering::Relaxed);
-        batch.clear();
-        if close {
-            let _ = wr.shutdown().await;
-            return;
         }
     }
 }

@@ -5,41 +5,27 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc as smpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::{BufMut, Bytes, BytesMut};
 use rzk_node::{ClientOut, ConnId, Input, Node};
+use rzk_proto::Request;
 use rzk_proto::connect::ConnectRequest;
-use rzk_proto::response::encode_reply;
-use rzk_proto::{Jute, ReplyHeader, Request};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::account::{self, Sent};
-use crate::conn::ConnShared;
+use crate::account;
 use crate::four_letter::{self, FourLetterRequest};
 use crate::log_thread::LogCmd;
+use crate::outbox::Outbox;
+use crate::route::{RouteCtx, Router};
 use crate::settings::Settings;
 use crate::snapshotter::Snapshotter;
 use crate::stats::{ConnStats, ServerStats, SharedCounters};
 
-/// Frames a connection may have queued for writing before it counts as stalled and is closed.
-pub const CONN_OUTBOX_FRAMES_MAX: usize = 16 * 1024;
-/// Bytes a connection may have queued for writing before it counts as stalled and is closed: a
-/// client that stops reading cannot make the server hold its replies without bound.
-pub const CONN_OUTBOX_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// Messages handled before the core flushes its output.
 const BATCH_MSGS_MAX: usize = 256;
 /// How often time advances in the core.
 pub const TICK_INTERVAL_MS: u64 = 100;
-
-/// What a connection's writer is told to do.
-#[derive(Debug)]
-pub enum Outgoing {
-    Frame(Bytes),
-    Close,
-}
 
 pub enum CoreMsg {
     Accepted {
@@ -47,8 +33,7 @@ pub enum CoreMsg {
         remote: SocketAddr,
         /// Ids proved before the first frame (a TLS client certificate's x509 id).
         ids: Vec<rzk_proto::Id>,
-        out: mpsc::Sender<Outgoing>,
-        shared: Arc<ConnShared>,
+        outbox: Arc<Outbox>,
     },
     Connect {
         conn: ConnId,
@@ -103,9 +88,8 @@ pub enum CoreMsg {
 
 /// The core's view of a connection.
 pub struct ConnHandle {
-    pub out: mpsc::Sender<Outgoing>,
-    /// Bytes routed to the writer and not yet written.
-    pub shared: Arc<ConnShared>,
+    /// Where its replies and watch events go.
+    pub outbox: Arc<Outbox>,
     pub stats: ConnStats,
 }
 
@@ -147,6 +131,8 @@ pub struct Core {
     snapshot_waiters: crate::admin::snapshot::Waiters,
     /// The ensemble side, when this server is a quorum member.
     quorum: Option<crate::quorum::shell::QuorumShell>,
+    /// Carries client output to the connections.
+    router: Router,
 }
 
 impl Core {
@@ -171,7 +157,16 @@ impl Core {
             shared: Arc::default(),
             last_snapshot: None,
         };
-        Core { node, shell, log_tx, snapshotter, epoch, snapshot_waiters: Default::default(), quorum: None }
+        Core {
+            node,
+            shell,
+            log_tx,
+            snapshotter,
+            epoch,
+            snapshot_waiters: Default::default(),
+            quorum: None,
+            router: Router::default(),
+        }
     }
 
     /// Makes this core a quorum member's: peer messages go through `q`.
@@ -236,9 +231,9 @@ impl Core {
     /// Handles one message; false on shutdown.
     fn handle(&mut self, msg: CoreMsg) -> Result<bool, String> {
         match msg {
-            CoreMsg::Accepted { conn, remote, ids, out, shared } => {
+            CoreMsg::Accepted { conn, remote, ids, outbox } => {
                 let stats = ConnStats::new(remote, wall_ms());
-                self.shell.conns.insert(conn, ConnHandle { out, shared, stats });
+                self.shell.conns.insert(conn, ConnHandle { outbox, stats });
                 self.node.step(Input::Accepted { conn, remote_ip: remote.ip().to_string() });
                 if !ids.is_empty() {
                     self.node.step(Input::ConnAuth { conn, ids });
@@ -387,64 +382,15 @@ impl Core {
                 q.route(o);
             }
         }
+        let (now_ms, zxid) = (self.elapsed_ms(), self.node.tree().last_processed_zxid);
         for (conn, out) in ready.client_out {
-            self.route(conn, out);
+            // Only a reply records its session (looked up per reply, not per watch event).
+            let session =
+                if matches!(out, ClientOut::Reply { .. }) { self.node.conn_session(conn) } else { None };
+            let ctx = RouteCtx { session, now_ms, zxid };
+            self.router.route(&mut self.shell, conn, out, ctx);
         }
+        self.router.finish();
         Ok(())
     }
-
-    fn route(&mut self, conn: ConnId, out: ClientOut) {
-        let session = self.node.conn_session(conn);
-        let (now_ms, zxid) = (self.elapsed_ms(), self.node.tree().last_processed_zxid);
-        let Some(h) = self.shell.conns.get_mut(&conn) else { return };
-        let (what, frame) = match out {
-            ClientOut::Close { reason } => {
-                tracing::debug!(conn, reason, "closing connection");
-                if h.out.try_send(Outgoing::Close).is_err() {
-                    self.shell.conns.remove(&conn);
-                }
-                return;
-            }
-            ClientOut::ConnectResponse(resp) => {
-                let (id, to) = (resp.session_id, resp.time_out);
-                account::handshake_answered(&mut self.shell.stats, &mut h.stats, id, to, zxid, now_ms);
-                (Sent::Handshake, frame(|b| resp.encode(b)))
-            }
-            ClientOut::Event(ev) => {
-                let header = ReplyHeader { xid: -1, zxid: -1, err: 0 };
-                let f = frame(|b| {
-                    header.encode(b);
-                    ev.encode(b);
-                });
-                (Sent::Event(f.len() - 4), f)
-            }
-            ClientOut::Reply { header, body, op } => {
-                h.stats.session_id = session;
-                account::replied(&mut self.shell.stats, &mut h.stats, &header, op, now_ms);
-                let f = frame(|b| encode_reply(&header, &body, b));
-                (Sent::Reply(f.len() - 4), f)
-            }
-        };
-        account::sent(&mut self.shell.stats, &mut h.stats, what);
-        let n = frame.len();
-        let over = h.shared.queued.load(Ordering::Relaxed) + n > CONN_OUTBOX_BYTES_MAX;
-        if over || h.out.try_send(Outgoing::Frame(frame)).is_err() {
-            tracing::warn!(conn, "client is not reading its replies; closing the connection");
-            // Its writer may be stuck on a full socket: close it from the outside.
-            h.shared.kill.notify_one();
-            self.shell.conns.remove(&conn);
-            return;
-        }
-        h.shared.queued.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-/// Encodes a length-prefixed frame.
-fn frame(f: impl FnOnce(&mut BytesMut)) -> Bytes {
-    let mut b = BytesMut::with_capacity(128);
-    b.put_i32(0);
-    f(&mut b);
-    let len = (b.len() - 4) as i32;
-    b[..4].copy_from_slice(&len.to_be_bytes());
-    b.freeze()
 }

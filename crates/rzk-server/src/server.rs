@@ -420,7 +420,7 @@ async fn serve_counted(
     match crate::tls::handshake(&src, stream).await {
         Ok((tls, ids)) => {
             let (rd, wr) = tokio::io::split(tls);
-            conn::serve_io(rd, wr, conn, remote, ids, core, p).await;
+            conn::serve_io(conn::Halves { rd, wr, socket: None }, conn, remote, ids, core, p).await;
         }
         Err(reason) => crate::tls::log_refused(conn, remote, &reason),
     }

@@ -19,10 +19,12 @@ use crate::node::{DataNode, NodeKind, create_stat, node_kind};
 use crate::quota::{self, QuotaPaths, StatsTrack};
 use crate::watch::{WatchManager, WatchMode, WatcherId};
 
-/// A watch event the tree fired, for one watcher.
+/// A watch event the tree fired, for every watcher it names (one change reaches all its
+/// watchers with one path and one ACL list).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fired {
-    pub watcher: WatcherId,
+    /// In watcher id order.
+    pub watchers: Vec<WatcherId>,
     pub event_type: i32,
     pub path: String,
     /// The ACL a watcher must have READ on to receive the event (the node's; the parent's for
@@ -323,7 +325,7 @@ impl DataTree {
         events: &mut Vec<Fired>,
     ) {
         let fire = |events: &mut Vec<Fired>, t: i32, p: &str| {
-            events.push(Fired { watcher, event_type: t, path: p.to_owned(), acl: None })
+            events.push(Fired { watchers: vec![watcher], event_type: t, path: p.to_owned(), acl: None })
         };
         for p in data {
             match self.node(p).map(|n| n.stat.mzxid) {
@@ -409,15 +411,8 @@ impl DataTree {
     ) -> BTreeSet<WatcherId> {
         let ws = self.data_watches.trigger(path, false);
         if !ws.is_empty() {
-            let acl = acl(self);
-            for w in &ws {
-                events.push(Fired {
-                    watcher: *w,
-                    event_type: t,
-                    path: path.to_owned(),
-                    acl: Some(acl.clone()),
-                });
-            }
+            let watchers = ws.iter().copied().collect();
+            events.push(Fired { watchers, event_type: t, path: path.to_owned(), acl: Some(acl(self)) });
         }
         ws
     }
@@ -431,14 +426,11 @@ impl DataTree {
         events: &mut Vec<Fired>,
     ) {
         let ws = self.child_watches.trigger(path, t == event_type::NODE_CHILDREN_CHANGED);
-        let mut fired = ws.difference(suppress).peekable();
-        if fired.peek().is_none() {
+        let watchers: Vec<WatcherId> = ws.difference(suppress).copied().collect();
+        if watchers.is_empty() {
             return;
         }
-        let acl = acl(self);
-        for w in fired {
-            events.push(Fired { watcher: *w, event_type: t, path: path.to_owned(), acl: Some(acl.clone()) });
-        }
+        events.push(Fired { watchers, event_type: t, path: path.to_owned(), acl: Some(acl(self)) });
     }
 
     /// The ACL list of the node at `path` (empty if it is gone).

@@ -7,8 +7,12 @@
 //! recursive watch exists, every ancestor is checked for recursive watches, which never receive
 //! NodeChildrenChanged. Standard watches are removed when they fire. Each watcher gets at most one
 //! event per trigger.
+//!
+//! A watched path is stored once (`Arc<str>`) and shared by every watcher's entry, so firing a
+//! path that 10,000 sessions watch compares and drops one shared string, not 10,000 copies.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// A watcher: the connection that registered it.
 pub type WatcherId = u64;
@@ -31,21 +35,25 @@ impl WatchMode {
 
 #[derive(Debug, Default, Clone)]
 pub struct WatchManager {
-    by_path: HashMap<String, BTreeMap<WatcherId, WatchMode>>,
-    by_watcher: HashMap<WatcherId, BTreeSet<String>>,
+    by_path: HashMap<Arc<str>, BTreeMap<WatcherId, WatchMode>>,
+    by_watcher: HashMap<WatcherId, BTreeSet<Arc<str>>>,
     recursive: usize,
 }
 
 impl WatchManager {
     pub fn add(&mut self, path: &str, watcher: WatcherId, mode: WatchMode) {
-        let old = self.by_path.entry(path.to_owned()).or_default().insert(watcher, mode);
+        let key = match self.by_path.get_key_value(path) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(path),
+        };
+        let old = self.by_path.entry(key.clone()).or_default().insert(watcher, mode);
         if old.is_some_and(|m| m.is_recursive()) {
             self.recursive -= 1;
         }
         if mode.is_recursive() {
             self.recursive += 1;
         }
-        self.by_watcher.entry(watcher).or_default().insert(path.to_owned());
+        self.by_watcher.entry(watcher).or_default().insert(key);
     }
 
     /// Fires `path`: returns the watchers to notify (in id order), removing one-shot watches.
@@ -56,7 +64,18 @@ impl WatchManager {
             // No watches at all (recursive ones are in `by_path` too): the common write.
             return fired;
         }
-        if let Some(ws) = self.by_path.get_mut(path) {
+        if let Some(ws) = self.by_path.get(path)
+            && !ws.values().any(|m| m.is_persistent())
+        {
+            // Only one-shot watches (the common case): all fire and the path is forgotten whole.
+            if let Some(ws) = self.by_path.remove(path) {
+                // In id order already: built in bulk.
+                fired = ws.keys().copied().collect();
+                for w in ws.into_keys() {
+                    self.forget_path(w, path);
+                }
+            }
+        } else if let Some(ws) = self.by_path.get_mut(path) {
             let mut removed = Vec::new();
             ws.retain(|w, mode| {
                 if mode.is_recursive() {
@@ -155,13 +174,13 @@ impl WatchManager {
     }
 
     /// Paths by watcher (`wchc`).
-    pub fn by_watcher(&self) -> &HashMap<WatcherId, BTreeSet<String>> {
+    pub fn by_watcher(&self) -> &HashMap<WatcherId, BTreeSet<Arc<str>>> {
         &self.by_watcher
     }
 
     /// Watchers by path (`wchp`).
-    pub fn by_path(&self) -> impl Iterator<Item = (&String, impl Iterator<Item = &WatcherId>)> {
-        self.by_path.iter().map(|(p, ws)| (p, ws.keys()))
+    pub fn by_path(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &WatcherId>)> {
+        self.by_path.iter().map(|(p, ws)| (&**p, ws.keys()))
     }
 }
 
@@ -177,6 +196,24 @@ mod tests {
         assert!(m.trigger("/a", false).is_empty());
         assert_eq!(m.count(), 0);
         assert!(m.by_watcher().is_empty());
+    }
+
+    #[test]
+    fn a_path_with_many_one_shot_watchers_fires_them_all_and_is_forgotten() {
+        let mut m = WatchManager::default();
+        for w in (1..=100).rev() {
+            m.add("/a", w, WatchMode::Standard);
+        }
+        m.add("/b", 7, WatchMode::Standard);
+        assert_eq!(m.trigger("/a", false), (1..=100).collect());
+        assert_eq!((m.count(), m.path_count(), m.watcher_count()), (1, 1, 1));
+        assert_eq!(m.by_watcher()[&7].iter().map(|p| &**p).collect::<Vec<_>>(), ["/b"]);
+        // One persistent watcher among them: the one-shot ones go, it stays.
+        m.add("/a", 1, WatchMode::Standard);
+        m.add("/a", 2, WatchMode::Persistent);
+        assert_eq!(m.trigger("/a", false), BTreeSet::from([1, 2]));
+        assert_eq!(m.trigger("/a", false), BTreeSet::from([2]));
+        assert_eq!((m.count(), m.watcher_count()), (2, 2));
     }
 
     #[test]

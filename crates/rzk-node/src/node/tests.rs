@@ -193,11 +193,11 @@ fn expiry_removes_ephemerals_and_fires_watches() {
     let events: Vec<ClientOut> = h.take(2).into_iter().filter(|o| matches!(o, ClientOut::Event(_))).collect();
     assert_eq!(
         events,
-        vec![ClientOut::Event(WatcherEvent {
+        vec![ClientOut::Event(std::sync::Arc::new(WatcherEvent {
             event_type: event_type::NODE_DELETED,
             state: 3,
             path: "/e".into()
-        })]
+        }))]
     );
 }
 
@@ -329,7 +329,7 @@ fn watch_events_need_read_permission_on_the_node() {
     let events: Vec<String> = h
         .take(2)
         .into_iter()
-        .filter_map(|o| if let ClientOut::Event(e) = o { Some(e.path) } else { None })
+        .filter_map(|o| if let ClientOut::Event(e) = o { Some(e.path.clone()) } else { None })
         .collect();
     assert_eq!(events, ["/r/visible"]);
 }

@@ -27,7 +27,7 @@ use rzk_tree::DataTree;
 use rzk_tree::snapshot::{SNAP_MAGIC, read_tree_body};
 
 use crate::admin::response::Response;
-use crate::core::{Outgoing, Shell, wall_ms};
+use crate::core::{Shell, wall_ms};
 use crate::log_thread::LogCmd;
 use crate::snapshotter::{Snapshotter, snapshot_now};
 
@@ -142,9 +142,7 @@ pub fn apply(s: Swap<'_>, stream: Stream) -> Response {
         tracing::error!("the log thread is gone");
     }
     for (_, h) in s.shell.conns.drain() {
-        if h.out.try_send(Outgoing::Close).is_err() {
-            h.shared.kill.notify_one();
-        }
+        h.outbox.close();
     }
     tracing::info!(
         from = %format!("0x{current:x}"),

@@ -5,6 +5,7 @@
 //! reproduce it (see `four_letter::java`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rzk_node::Node;
 
@@ -24,7 +25,7 @@ pub fn dump(node: &Node, r: &mut Response) {
     let ephemerals: Vec<(String, Json)> = java::long_order(by_session.keys().copied(), JavaMap::DEFAULT)
         .into_iter()
         .map(|s| {
-            let paths = by_session.get(&s).map(|p| paths_json(p.iter().map(String::as_str)));
+            let paths = by_session.get(&s).map(|p| paths_json(p.iter().map(|p| &**p)));
             (s.to_string(), paths.unwrap_or(Json::Arr(Vec::new())))
         })
         .collect();
@@ -35,7 +36,7 @@ pub fn dump(node: &Node, r: &mut Response) {
 /// `watches`: session id → watched paths. Java keys the map by the watcher's session id, so
 /// watchers without a session (id 0) share one entry (the last one put wins).
 pub fn watches(node: &Node, r: &mut Response) {
-    let mut by_session: HashMap<i64, &BTreeSet<String>> = HashMap::new();
+    let mut by_session: HashMap<i64, &BTreeSet<Arc<str>>> = HashMap::new();
     let mut watchers: Vec<_> = node.tree().data_watches().by_watcher().iter().collect();
     watchers.sort_by_key(|(w, _)| **w);
     for (w, paths) in watchers {
@@ -43,7 +44,7 @@ pub fn watches(node: &Node, r: &mut Response) {
     }
     let fields = java::long_order(by_session.keys().copied(), JavaMap::DEFAULT)
         .into_iter()
-        .filter_map(|s| by_session.get(&s).map(|p| (s.to_string(), paths_json(p.iter().map(String::as_str)))))
+        .filter_map(|s| by_session.get(&s).map(|p| (s.to_string(), paths_json(p.iter().map(|p| &**p)))))
         .collect();
     r.put("session_id_to_watched_paths", Json::Obj(fields));
 }
@@ -54,7 +55,7 @@ pub fn watches_by_path(node: &Node, r: &mut Response) {
         .tree()
         .data_watches()
         .by_path()
-        .map(|(p, ws)| (p.as_str(), ws.map(|w| node.conn_session(*w).unwrap_or(0)).collect()))
+        .map(|(p, ws)| (p, ws.map(|w| node.conn_session(*w).unwrap_or(0)).collect()))
         .collect();
     let fields = java::string_order(table.keys().copied(), JavaMap::DEFAULT)
         .into_iter()

@@ -28,7 +28,7 @@ pub fn by_connection(node: &Node) -> String {
     for (session, watcher) in watchers {
         out.push_str(&format!("0x{session:x}\n"));
         let Some(paths) = node.tree().data_watches().by_watcher().get(&watcher) else { continue };
-        for path in java::string_order(paths.iter().map(String::as_str), JavaMap::DEFAULT) {
+        for path in java::string_order(paths.iter().map(|p| &**p), JavaMap::DEFAULT) {
             out.push_str(&format!("\t{path}\n"));
         }
     }
@@ -38,7 +38,7 @@ pub fn by_connection(node: &Node) -> String {
 
 /// `wchp`: per path, the session ids of its watchers; then an empty line.
 pub fn by_path(node: &Node) -> String {
-    let mut table: Vec<(&String, Vec<i64>)> = node
+    let mut table: Vec<(&str, Vec<i64>)> = node
         .tree()
         .data_watches()
         .by_path()

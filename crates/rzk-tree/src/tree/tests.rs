@@ -78,9 +78,14 @@ fn close_session_removes_ephemerals_and_fires_watches() {
     assert_eq!(
         ev,
         vec![
-            Fired { watcher: 7, event_type: event_type::NODE_DELETED, path: "/e".into(), acl: Some(open()) },
             Fired {
-                watcher: 8,
+                watchers: vec![7],
+                event_type: event_type::NODE_DELETED,
+                path: "/e".into(),
+                acl: Some(open())
+            },
+            Fired {
+                watchers: vec![8],
                 event_type: event_type::NODE_CHILDREN_CHANGED,
                 path: "/".into(),
                 acl: Some(crate::open_acl_unsafe())
