@@ -9,6 +9,7 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::VERSION_DIR;
 use crate::txnlog::zxid_of;
@@ -95,13 +96,23 @@ impl SnapshotFileWriter {
     /// Starts `version-2/snapshot.<zxid>[ext]` under `data_dir` (the directory is created if
     /// needed).
     pub fn create(data_dir: &Path, zxid: i64, c: Compression) -> io::Result<SnapshotFileWriter> {
+        SnapshotFileWriter::create_paced(data_dir, zxid, c, None)
+    }
+
+    /// [`create`](Self::create), writing at most `bytes_per_sec` (see [`PacedFile`]).
+    pub fn create_paced(
+        data_dir: &Path,
+        zxid: i64,
+        c: Compression,
+        bytes_per_sec: Option<u64>,
+    ) -> io::Result<SnapshotFileWriter> {
         let dir = data_dir.join(VERSION_DIR);
         fs::create_dir_all(&dir)?;
         let path = dir.join(snapshot_name(zxid, c));
         let tmp = dir.join(format!(".tmp-{}", snapshot_name(zxid, c)));
         let file = io::BufWriter::with_capacity(
             1 << 20,
-            PacedFile::new(File::create(&tmp)?, SNAPSHOT_SYNC_STEP_BYTES),
+            PacedFile::new(File::create(&tmp)?, SNAPSHOT_SYNC_STEP_BYTES, bytes_per_sec),
         );
         let mut w = SnapshotFileWriter { dir, tmp, path, out: None };
         w.out = Some(match c {
@@ -162,13 +173,35 @@ pub struct PacedFile {
     file: File,
     step_bytes: u64,
     unsynced_bytes: u64,
+    /// At most this many bytes per second, if set: after each step the writer waits until the
+    /// file's average rate is back under it.
+    bytes_per_sec: Option<u64>,
+    started: Instant,
+    written_bytes: u64,
     /// Syncs issued so far (for tests).
     syncs: u64,
 }
 
 impl PacedFile {
-    pub fn new(file: File, step_bytes: u64) -> PacedFile {
-        PacedFile { file, step_bytes: step_bytes.max(1), unsynced_bytes: 0, syncs: 0 }
+    pub fn new(file: File, step_bytes: u64, bytes_per_sec: Option<u64>) -> PacedFile {
+        PacedFile {
+            file,
+            step_bytes: step_bytes.max(1),
+            unsynced_bytes: 0,
+            bytes_per_sec: bytes_per_sec.filter(|r| *r > 0),
+            started: Instant::now(),
+            written_bytes: 0,
+            syncs: 0,
+        }
+    }
+
+    /// Waits until the bytes written so far are within the rate, if there is one.
+    fn keep_rate(&self) {
+        let Some(rate) = self.bytes_per_sec else { return };
+        let due = Duration::from_secs_f64(self.written_bytes as f64 / rate as f64);
+        if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
+            std::thread::sleep(ahead);
+        }
     }
 }
 
@@ -178,10 +211,12 @@ impl Write for PacedFile {
         let room = usize::try_from(self.step_bytes - self.unsynced_bytes).unwrap_or(usize::MAX);
         let n = self.file.write(&buf[..buf.len().min(room)])?;
         self.unsynced_bytes += n as u64;
+        self.written_bytes += n as u64;
         if self.unsynced_bytes >= self.step_bytes {
             self.file.sync_data()?;
             self.syncs += 1;
             self.unsynced_bytes = 0;
+            self.keep_rate();
         }
         Ok(n)
     }
@@ -332,10 +367,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_paced_file_keeps_to_its_rate() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = PacedFile::new(File::create(dir.path().join("r")).unwrap(), 100_000, Some(1_000_000));
+        let started = Instant::now();
+        f.write_all(&vec![1u8; 300_000]).unwrap();
+        // 300 kB at 1 MB/s: the last step waits until 0.3 s have passed since the start.
+        assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+        assert_eq!(f.syncs, 3);
+    }
+
+    #[test]
     fn a_paced_file_syncs_at_every_step_even_within_one_large_write() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("paced");
-        let mut f = PacedFile::new(File::create(&path).unwrap(), 1000);
+        let mut f = PacedFile::new(File::create(&path).unwrap(), 1000, None);
         let data: Vec<u8> = (0..3500u32).map(|i| (i % 253) as u8).collect();
         f.write_all(&data).unwrap();
         assert_eq!(f.syncs, 3, "one sync per full step of 1000 bytes");

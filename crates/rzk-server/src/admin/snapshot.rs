@@ -1,8 +1,8 @@
 //! 3.9's `snapshot` command (`SnapshotCommand`): take a snapshot now and stream the file, with
 //! the headers `last_zxid` (`0x` + hex) and `snapshot_size`; `?streaming=false` answers the
-//! headers and the JSON only. rzk takes it the way it takes every snapshot (the fuzzy
-//! [`Snapshotter`] walk, then the writer thread), so the core never stalls on it: the request
-//! waits for the `SnapshotWritten` notice. If a snapshot is already running, the request gets
+//! headers and the JSON only. rzk takes it the way it takes every snapshot (the [`Snapshotter`]
+//! freezes the tree, the writer thread walks and writes it), so the core never stalls on it: the
+//! request waits for the `SnapshotWritten` notice. If a snapshot is already running, the request gets
 //! that one.
 
 use std::path::PathBuf;
