@@ -9,24 +9,12 @@ use rzk_client::raw::{RawConnection, RawSocket};
 use rzk_proto::codes::op;
 use rzk_proto::records::*;
 use rzk_proto::{ErrorCode, Request};
-use rzk_server::{ServerHandle, Settings};
+
+#[path = "common/raw.rs"]
+mod raw;
+use raw::{server, session};
 
 const T: Duration = Duration::from_secs(10);
-
-async fn server(tweak: impl FnOnce(&mut Settings)) -> (ServerHandle, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut s = Settings::for_test(dir.path().to_owned(), "127.0.0.1:0".parse().expect("addr"));
-    s.prealloc_bytes = 1024 * 1024;
-    tweak(&mut s);
-    (rzk_server::start(s).await.expect("server starts"), dir)
-}
-
-async fn session(addr: &str) -> RawConnection {
-    let (resp, _, conn) =
-        RawConnection::connect(addr, &RawConnection::new_session_request(30000), T).await.expect("connect");
-    assert_ne!(resp.session_id, 0);
-    conn
-}
 
 fn create(path: &str, data: Vec<u8>) -> Request {
     Request::Create {

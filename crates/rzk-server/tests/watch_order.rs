@@ -11,29 +11,16 @@ use rzk_client::raw::RawConnection;
 use rzk_proto::codes::{event_type, op};
 use rzk_proto::records::*;
 use rzk_proto::{ErrorCode, Request};
-use rzk_server::{ServerHandle, Settings};
+
+#[path = "common/raw.rs"]
+mod raw;
+use raw::{server, session};
 
 const T: Duration = Duration::from_secs(20);
 /// Watching sessions besides the one whose stream is checked.
 const WATCHERS: usize = 160;
 /// Reads the checked session pipelines around each change.
 const READS_AROUND: usize = 300;
-
-async fn server() -> (ServerHandle, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut s = Settings::for_test(dir.path().to_owned(), "127.0.0.1:0".parse().expect("addr"));
-    s.prealloc_bytes = 1024 * 1024;
-    // Every session comes from 127.0.0.1.
-    s.max_client_cnxns = 0;
-    (rzk_server::start(s).await.expect("server starts"), dir)
-}
-
-async fn session(addr: &str) -> RawConnection {
-    let (resp, _, conn) =
-        RawConnection::connect(addr, &RawConnection::new_session_request(30000), T).await.expect("connect");
-    assert_ne!(resp.session_id, 0);
-    conn
-}
 
 async fn call(c: &mut RawConnection, req: &Request) {
     let xid = c.send_auto(req).await.expect("send");
@@ -89,7 +76,8 @@ async fn read_around_event(c: &mut RawConnection, replies: usize, path: &str) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notification_sits_between_the_replies_to_reads_before_and_after_the_change() {
-    let (srv, _d) = server().await;
+    // Every session comes from 127.0.0.1.
+    let (srv, _d) = server(|s| s.max_client_cnxns = 0).await;
     let addr = srv.local_addr.to_string();
     let mut setter = session(&addr).await;
     call(&mut setter, &create("/n", b"old".to_vec())).await;
@@ -132,7 +120,8 @@ async fn a_notification_sits_between_the_replies_to_reads_before_and_after_the_c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notification_waits_behind_replies_still_queued_for_a_slow_reader() {
-    let (srv, _d) = server().await;
+    // Every session comes from 127.0.0.1.
+    let (srv, _d) = server(|s| s.max_client_cnxns = 0).await;
     let addr = srv.local_addr.to_string();
     let mut setter = session(&addr).await;
     call(&mut setter, &create("/n", b"old".to_vec())).await;
