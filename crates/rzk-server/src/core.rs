@@ -19,7 +19,7 @@ use crate::log_thread::LogCmd;
 use crate::outbox::Outbox;
 use crate::route::{RouteCtx, Router};
 use crate::settings::Settings;
-use crate::snapshotter::Snapshotter;
+use crate::snapshotter::{SnapDue, Snapshotter};
 use crate::stats::{ConnStats, ServerStats, SharedCounters};
 
 /// Messages handled before the core flushes its output.
@@ -372,9 +372,15 @@ impl Core {
             if self.log_tx.send(LogCmd::Append(ready.log)).is_err() {
                 tracing::error!("the log thread is gone");
             }
-            if self.snapshotter.on_logged(txns, bytes) {
-                let _ = self.log_tx.send(LogCmd::Roll);
-                self.snapshotter.start(self.node.tree());
+            match self.snapshotter.on_logged(txns, bytes) {
+                SnapDue::Nothing => {}
+                SnapDue::Roll => {
+                    let _ = self.log_tx.send(LogCmd::Roll);
+                }
+                SnapDue::RollAndSnapshot => {
+                    let _ = self.log_tx.send(LogCmd::Roll);
+                    self.snapshotter.start(self.node.tree());
+                }
             }
         }
         if let Some(q) = &self.quorum {

@@ -33,11 +33,13 @@ const SNAPSHOT_PART_BYTES: usize = 1 << 20;
 /// The most a background snapshot writes per second. Snapshot writes share the disk with the
 /// log's group commits, which clients wait for: at the disk's full speed (300–480 MB/s on the
 /// benchmark VM) a snapshot of a million nodes (~200 MB) fills the disk's queue and the log's
-/// fsyncs wait behind it. Paced, a snapshot takes a second or two longer, which nobody waits for
-/// (set on a 600,000-node tree: 115–126k ops/s unpaced, 130–149k paced, p99 3.6–3.9 → 2.5–2.9 ms;
-/// docs/performance.md). Under a heavy write load snapshots are then taken less often ("too busy
-/// to snap", as in ZooKeeper), so the log replayed at a restart is longer.
-pub const SNAPSHOT_WRITE_BYTES_PER_SEC_MAX: u64 = 128 << 20;
+/// fsyncs wait behind it. Paced, a snapshot takes seconds longer (about 6 s per million nodes),
+/// which nobody waits for (A/B, docs/bench-results/2026-11-23b/experiments.txt: set on a
+/// 600,000-node tree 126–128k ops/s at 128 MiB/s, 127–154k at 32; create on a 1M-node tree
+/// 61–66k at 128, 77–88k at 32, p99 6.2–6.8 → 3.4–3.6 ms; unpaced 115–126k sets). Under a heavy
+/// write load snapshots are then taken less often ("too busy to snap", as in ZooKeeper; the log
+/// still rolls), so a restart replays a longer log.
+pub const SNAPSHOT_WRITE_BYTES_PER_SEC_MAX: u64 = 32 << 20;
 
 /// A snapshot for the writer thread to walk, write and sync.
 pub struct SnapshotTask {
@@ -57,6 +59,16 @@ impl SnapshotGate {
         // A writer that panicked while holding it left nothing half-done that the count guards.
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// What [`Snapshotter::on_logged`] asks of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapDue {
+    Nothing,
+    /// Roll the log (a snapshot is still being written).
+    Roll,
+    /// Roll the log, then [`Snapshotter::start`].
+    RollAndSnapshot,
 }
 
 pub struct Snapshotter {
@@ -114,19 +126,20 @@ impl Snapshotter {
         self.bytes_since = 0;
     }
 
-    /// Counts logged txns; true when a snapshot should start now (the caller rolls the log).
-    pub fn on_logged(&mut self, txns: u64, bytes: u64) -> bool {
+    /// Counts logged txns and says what is due (`SyncRequestProcessor`: past the thresholds the
+    /// log is rolled, and a snapshot started unless one is still being written).
+    pub fn on_logged(&mut self, txns: u64, bytes: u64) -> SnapDue {
         self.txns_since += txns;
         self.bytes_since += bytes;
         if self.txns_since <= self.roll_txns && self.bytes_since <= self.roll_bytes {
-            return false;
+            return SnapDue::Nothing;
         }
         self.reset_thresholds();
         if self.writing {
             tracing::warn!("too busy to snap, skipping");
-            return false;
+            return SnapDue::Roll;
         }
-        true
+        SnapDue::RollAndSnapshot
     }
 
     /// Freezes the tree and hands the snapshot to the writer.
@@ -352,6 +365,22 @@ mod tests {
         assert_eq!(loaded.digest.map(|d| (d.zxid, d.digest)), Some((nodes, digest)));
         assert!(loaded.tree.node(&format!("/n{}", nodes - 1)).is_some());
         assert!(loaded.tree.node("/m0").is_none());
+    }
+
+    /// Past the thresholds the log is rolled whether or not a snapshot can start, as ZooKeeper
+    /// rolls it before "too busy to snap".
+    #[test]
+    fn the_log_rolls_at_the_threshold_even_while_a_snapshot_is_written() {
+        let (tx, _rx) = mpsc::channel();
+        let settings = StorageSettings { snap_count: 4, ..StorageSettings::default() };
+        let mut s = Snapshotter::new(settings, tx, SnapshotGate::default(), 7);
+        assert_eq!(s.on_logged(1, 10), SnapDue::Nothing);
+        assert_eq!(s.on_logged(4, 40), SnapDue::RollAndSnapshot);
+        s.start(&DataTree::new(false));
+        assert!(s.busy());
+        assert_eq!(s.on_logged(5, 50), SnapDue::Roll);
+        s.written();
+        assert_eq!(s.on_logged(5, 50), SnapDue::RollAndSnapshot);
     }
 
     /// A log cut (a new generation of the gate) while the writer has a snapshot leaves no file.
