@@ -13,6 +13,7 @@ pub mod conn;
 pub mod core;
 pub mod four_letter;
 pub mod from_config;
+pub mod heap;
 pub mod log_thread;
 pub mod metrics;
 pub mod mntr;

@@ -137,6 +137,7 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
         ms = load_ms,
         "database loaded"
     );
+    crate::heap::trim();
     // ZooKeeperServer.loadData ends with a snapshot of what was loaded. rzk takes it before
     // serving only when there is no snapshot at all (a new, empty database: the log alone must
     // never be all there is); otherwise it is taken in the background while serving, which keeps
