@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use rzk_client::raw::{RawConnection, RawSocket};
 use rzk_proto::codes::op;
 use rzk_proto::records::*;
@@ -12,21 +11,9 @@ use rzk_proto::{ErrorCode, Request};
 
 #[path = "common/raw.rs"]
 mod raw;
-use raw::{server, session};
+use raw::{create, server, session};
 
 const T: Duration = Duration::from_secs(10);
-
-fn create(path: &str, data: Vec<u8>) -> Request {
-    Request::Create {
-        op: op::CREATE,
-        req: CreateRequest {
-            path: path.into(),
-            data: Some(Bytes::from(data)),
-            acl: vec![Acl::new(31, "world", "anyone")],
-            flags: 0,
-        },
-    }
-}
 
 /// A healthy client still gets answers.
 async fn still_serves(addr: &str) {

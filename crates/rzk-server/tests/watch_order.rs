@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rzk_client::raw::RawConnection;
-use rzk_proto::codes::{event_type, op};
+use rzk_proto::codes::event_type;
 use rzk_proto::records::*;
 use rzk_proto::{ErrorCode, Request};
 
 #[path = "common/raw.rs"]
 mod raw;
-use raw::{server, session};
+use raw::{create, server, session};
 
 const T: Duration = Duration::from_secs(20);
 /// Watching sessions besides the one whose stream is checked.
@@ -26,18 +26,6 @@ async fn call(c: &mut RawConnection, req: &Request) {
     let xid = c.send_auto(req).await.expect("send");
     let r = c.recv(T).await.expect("reply");
     assert_eq!((r.header.xid, r.header.err), (xid, 0), "{req:?}");
-}
-
-fn create(path: &str, data: Vec<u8>) -> Request {
-    Request::Create {
-        op: op::CREATE,
-        req: CreateRequest {
-            path: path.into(),
-            data: Some(Bytes::from(data)),
-            acl: vec![Acl::new(31, "world", "anyone")],
-            flags: 0,
-        },
-    }
 }
 
 fn get(path: &str, watch: bool) -> Request {

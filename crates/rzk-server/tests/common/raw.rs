@@ -5,7 +5,11 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use rzk_client::raw::RawConnection;
+use rzk_proto::Request;
+use rzk_proto::codes::op;
+use rzk_proto::records::{Acl, CreateRequest};
 use rzk_server::{ServerHandle, Settings};
 
 /// How long a raw session waits to connect.
@@ -28,4 +32,17 @@ pub async fn session(addr: &str) -> RawConnection {
             .expect("connect");
     assert_ne!(resp.session_id, 0);
     conn
+}
+
+/// A create of a persistent node open to anyone.
+pub fn create(path: &str, data: Vec<u8>) -> Request {
+    Request::Create {
+        op: op::CREATE,
+        req: CreateRequest {
+            path: path.into(),
+            data: Some(Bytes::from(data)),
+            acl: vec![Acl::new(31, "world", "anyone")],
+            flags: 0,
+        },
+    }
 }
