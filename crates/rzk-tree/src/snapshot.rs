@@ -75,7 +75,6 @@ pub struct SnapshotJob {
     stack: Vec<u32>,
     /// Serialized nodes not yet taken.
     nodes: Vec<u8>,
-    visited: u64,
 }
 
 /// Bytes of the file header at the start of `head`.
@@ -105,7 +104,6 @@ impl SnapshotJob {
             },
             stack: root.into_iter().collect(),
             nodes: Vec::new(),
-            visited: 0,
         }
     }
 
@@ -146,7 +144,6 @@ impl SnapshotJob {
             self.stack.extend(slots.children(&node.children));
             self.stack[first..].reverse();
             n += 1;
-            self.visited += 1;
         }
         self.stack.is_empty()
     }
@@ -161,10 +158,6 @@ impl SnapshotJob {
     pub fn take_nodes(&mut self) -> Vec<u8> {
         let room = self.nodes.capacity();
         std::mem::replace(&mut self.nodes, Vec::with_capacity(room))
-    }
-
-    pub fn nodes_visited(&self) -> u64 {
-        self.visited
     }
 
     /// The digest section: the tree's digest at the snapshot's zxid.
@@ -324,10 +317,6 @@ impl TreeBody {
     /// Freezes the tree as it is now (cheap: see the module docs).
     pub fn of(tree: &DataTree) -> TreeBody {
         TreeBody(SnapshotJob::start(tree))
-    }
-
-    pub fn zxid(&self) -> i64 {
-        self.0.zxid
     }
 
     /// Serializes the body into `out`, at most about `part_bytes` of nodes at a time.
