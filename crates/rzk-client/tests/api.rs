@@ -240,6 +240,10 @@ async fn reattach_a_session_by_id_and_password() {
     let first = connect(&addr).await;
     first.create("/eph", b"", &open_acl_unsafe(), CreateMode::Ephemeral).await.unwrap();
     let (id, pw) = (first.session_id(), first.session_password());
+    // The first client goes away without closing the session (as a restarted process would).
+    // Kept alive, it would reconnect to the session the second one took over, and the two would
+    // take it from each other (each reattach closes the other's connection: ConnectionLoss).
+    drop(first);
     let second = builder(&addr).session(id, &pw).connect().await.unwrap();
     assert_eq!(second.session_id(), id);
     assert_eq!(second.get_ephemerals("/").await.unwrap(), ["/eph"]);
