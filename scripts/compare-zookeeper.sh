@@ -293,6 +293,7 @@ table=$(jq -rs --arg order "$workloads" '
      else
        [["ops/s", "higher", .ops_per_s], ["p50 us", "lower", .latency_us.p50],
         ["p99 us", "lower", .latency_us.p99], ["p999 us", "lower", .latency_us.p999]]
+       + (if .send_lag_us then [["send lag p99 us", "lower", .send_lag_us.p99]] else [] end)
      end)
     + [["server cpu %", "-", pct(.server_cpu_s)], ["bench cpu %", "-", pct(.client_cpu_s)],
        ["errors", "lower", .errors]];

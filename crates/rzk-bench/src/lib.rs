@@ -41,6 +41,7 @@
 //! | `errors` | failed operations measured (error replies, lost connections, missed notifications) |
 //! | `ops_per_s` | `ops / duration_s` |
 //! | `latency_us` | `{min, mean, p50, p90, p99, p999, max}` in µs of the successful ops (watch: set sent → notification; sessions: one connect); `null` if none |
+//! | `send_lag_us` | open loop (`--rate`): `{min, mean, p50, p90, p99, p999, max}` in µs, how late the measured requests left after their scheduled time (included in `latency_us`); `null` in a closed loop |
 //! | `fanout_ms` | watch: `{min, p50, mean, max, rounds: [..]}`, ms from the set to the last notification of each round |
 //! | `wall_s` | wall time over which the CPU figures were taken (the measured interval; watch: the measured rounds, arming included) |
 //! | `client_cpu_s` | CPU seconds the bench used over `wall_s` (all its threads; `client_cpu_s / wall_s` = cores busy) |
@@ -54,6 +55,7 @@
 mod args;
 mod connect;
 mod error;
+mod pacer;
 mod pipe;
 mod procstat;
 mod progress;

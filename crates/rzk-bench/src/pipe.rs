@@ -141,27 +141,21 @@ impl Pipe {
         timeout: Duration,
         each: impl FnMut(Reply<T>, Instant),
     ) -> Result<(), PipeError> {
-        self.exchange_until(in_flight, timeout, None, each).await
+        self.exchange_until(in_flight, timeout, std::future::pending(), each).await
     }
 
-    /// [`exchange`](Self::exchange), but also returns at `wake` (an open-loop run's next send
-    /// time), replies or not; what is still queued is written by the next call.
+    /// [`exchange`](Self::exchange), but also returns when `wake` ends (an open-loop run's next
+    /// send time), replies or not; what is still queued is written by the next call.
     pub async fn exchange_until<T: Copy>(
         &mut self,
         in_flight: &mut VecDeque<InFlight<T>>,
         timeout: Duration,
-        wake: Option<Instant>,
+        wake: impl Future<Output = ()>,
         mut each: impl FnMut(Reply<T>, Instant),
     ) -> Result<(), PipeError> {
         let timer = tokio::time::sleep(timeout);
         tokio::pin!(timer);
-        let wake_timer = async {
-            match wake {
-                Some(t) => tokio::time::sleep_until(t.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::pin!(wake_timer);
+        tokio::pin!(wake);
         loop {
             let (mut rd, mut wr) = self.stream.split();
             tokio::select! {
@@ -197,7 +191,7 @@ impl Pipe {
                         return Ok(());
                     }
                 }
-                _ = &mut wake_timer => return Ok(()),
+                _ = &mut wake => return Ok(()),
                 _ = &mut timer => return Err(PipeError::Timeout),
             }
         }

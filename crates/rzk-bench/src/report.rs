@@ -34,6 +34,8 @@ pub struct Report {
     pub errors: u64,
     pub ops_per_s: f64,
     pub latency_us: Option<Latency>,
+    /// Open loop: how late requests left after their scheduled time (part of `latency_us`).
+    pub send_lag_us: Option<Latency>,
     pub fanout_ms: Option<Rounds>,
     pub wall_s: f64,
     pub client_cpu_s: Option<f64>,
@@ -69,6 +71,7 @@ impl Report {
             errors: 0,
             ops_per_s: 0.0,
             latency_us: None,
+            send_lag_us: None,
             fanout_ms: None,
             wall_s: 0.0,
             client_cpu_s: None,
@@ -128,6 +131,12 @@ impl Report {
             s.push_str(&format!(
                 "  latency us: p50 {}  p90 {}  p99 {}  p999 {}  max {}  mean {:.1}\n",
                 l.p50, l.p90, l.p99, l.p999, l.max, l.mean
+            ));
+        }
+        if let Some(l) = &self.send_lag_us {
+            s.push_str(&format!(
+                "  sent after the scheduled time, us: p50 {}  p99 {}  max {}\n",
+                l.p50, l.p99, l.max
             ));
         }
         if let Some(f) = &self.fanout_ms {

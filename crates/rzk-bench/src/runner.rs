@@ -7,7 +7,9 @@
 //!
 //! With a rate (`--rate`, open loop) each session sends on its own fixed schedule (the sessions'
 //! schedules interleaved), up to `outstanding` in flight; a request's latency runs from its
-//! scheduled time, so time spent waiting behind a slow server counts.
+//! scheduled time, so time spent waiting behind a slow server counts. The send times are kept by
+//! the [`Pacer`] thread (tokio's millisecond timer would send most requests late), and how late
+//! requests still leave is measured too (`send_lag`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use tokio::task::JoinSet;
 use crate::args::Stop;
 use crate::connect::REQUEST_TIMEOUT;
 use crate::error::BenchError;
+use crate::pacer::Pacer;
 use crate::pipe::{InFlight, Pipe};
 use crate::procstat::{CpuMeter, CpuUse};
 use crate::progress::Progress;
@@ -58,6 +61,8 @@ pub struct Outcome {
     /// The measured interval.
     pub elapsed: Duration,
     pub cpu: CpuUse,
+    /// Open loop: how late measured requests left after their scheduled time.
+    pub send_lag: Option<Histogram<u64>>,
 }
 
 struct Shared {
@@ -65,6 +70,8 @@ struct Shared {
     tickets: AtomicU64,
     limit: Option<u64>,
     recorder: Recorder,
+    /// Open loop: send time minus scheduled time of measured requests.
+    lag: Recorder,
 }
 
 impl Shared {
@@ -117,7 +124,12 @@ pub async fn run(pipes: Vec<Pipe>, plan: Plan<'_>) -> Result<(Outcome, Vec<Pipe>
         tickets: AtomicU64::new(0),
         limit,
         recorder: Recorder::new()?,
+        lag: Recorder::new()?,
     });
+    let pacer = match plan.rate {
+        Some(_) => Some(Arc::new(Pacer::start()?)),
+        None => None,
+    };
     let requests = Arc::new(plan.requests);
     let mut sessions = JoinSet::new();
     let n = pipes.len().max(1) as u32;
@@ -135,7 +147,7 @@ pub async fn run(pipes: Vec<Pipe>, plan: Plan<'_>) -> Result<(Outcome, Vec<Pipe>
             pipe,
             plan.outstanding as usize,
             st,
-            schedule,
+            schedule.zip(pacer.clone()),
         ));
     }
     if first == WARMUP {
@@ -156,6 +168,10 @@ pub async fn run(pipes: Vec<Pipe>, plan: Plan<'_>) -> Result<(Outcome, Vec<Pipe>
         first_error: r.first_error(),
         elapsed: end.saturating_duration_since(meter.started()),
         cpu,
+        send_lag: match plan.rate {
+            Some(_) => Some(shared.lag.histogram()?),
+            None => None,
+        },
     };
     Ok((outcome, back))
 }
@@ -234,9 +250,11 @@ async fn session(
     mut pipe: Pipe,
     outstanding: usize,
     mut st: WorkerState,
-    mut schedule: Option<Schedule>,
+    paced: Option<(Schedule, Arc<Pacer>)>,
 ) -> Option<Pipe> {
+    let (mut schedule, pacer) = paced.unzip();
     let mut local = shared.recorder.local();
+    let mut lag = shared.lag.local();
     let mut in_flight: VecDeque<InFlight<Option<u64>>> = VecDeque::with_capacity(outstanding);
     let mut done = false;
     loop {
@@ -260,6 +278,9 @@ async fn session(
                     break;
                 }
             };
+            if schedule.is_some() && ticket.is_some() {
+                lag.record(now.saturating_duration_since(sent));
+            }
             let x = pipe.queue(&requests.request(&mut st, ticket));
             in_flight.push_back(InFlight { xid: x, sent, tag: ticket });
         }
@@ -272,6 +293,12 @@ async fn session(
         // Wake for the next send time, unless only a reply can make room for it.
         let blocked = in_flight.len() >= outstanding || pipe.batch_full();
         let wake = if done || blocked { None } else { schedule.map(|s| s.next) };
+        let wake = async {
+            match (wake, &pacer) {
+                (Some(t), Some(p)) => p.until(t).await,
+                _ => std::future::pending().await,
+            }
+        };
         let res = pipe
             .exchange_until(&mut in_flight, REQUEST_TIMEOUT, wake, |reply, at| {
                 if !shared.counts(reply.request.tag) {

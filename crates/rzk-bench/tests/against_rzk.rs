@@ -136,8 +136,12 @@ fn an_open_loop_run_offers_the_rate_asked_for() -> Result<()> {
     let ops = number(&v, "ops");
     assert!((1800.0..=2100.0).contains(&ops), "offered 2000 ops in 1 s, measured {ops}: {v}");
     assert_eq!(number(&v, "errors"), 0.0, "{v}");
-    // A closed-loop run reports no rate.
+    // How late requests left is measured, and is part of their latency.
+    let lag = &v["send_lag_us"];
+    assert!(lag["p50"].as_u64().is_some_and(|p| p <= number(&v["latency_us"], "max") as u64), "{v}");
+    // A closed-loop run reports no rate and no send lag.
     let (_, closed) = bench(&server, &["get", "--duration", "0.3", "--warmup", "0", "--keys", "20"])?;
     assert!(closed["rate_ops_per_s"].is_null(), "{closed}");
+    assert!(closed["send_lag_us"].is_null(), "{closed}");
     Ok(())
 }

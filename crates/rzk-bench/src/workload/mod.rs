@@ -55,6 +55,7 @@ fn fill(r: &mut Report, o: &Outcome) {
     r.errors = o.errors;
     r.ops_per_s = round1(rate(o.ops, o.elapsed));
     r.latency_us = Latency::of(&o.hist);
+    r.send_lag_us = o.send_lag.as_ref().and_then(Latency::of);
     r.wall_s = o.cpu.wall_s;
     r.client_cpu_s = o.cpu.client_s;
     r.server_cpu_s = o.cpu.server_s;
