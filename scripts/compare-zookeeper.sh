@@ -16,7 +16,7 @@
 #   --quick                 smoke test: 5 s per workload, 1 round, smaller watch/sessions/load
 #   --client rzk|java       the load generator: `rzk bench` (default), or ZkJavaBench on Apache's
 #                           Java client (zookeeper.jar; needs javac), which runs create, set, get
-#                           and mixed only, in a closed loop (no --rate)
+#                           and mixed only
 #   --workloads LIST        comma-separated, from create,set,get,mixed,watch,sessions,load
 #                           (default: all of them, in that order; with --client java
 #                           create,set,get,mixed)
@@ -97,10 +97,6 @@ case $client in
           "(use --client rzk for it)" >&2; exit 2 ;;
       esac
     done
-    if [ -n "$rate" ]; then
-      echo "compare-zookeeper: --client java has no open loop (--rate); use --client rzk for it" >&2
-      exit 2
-    fi
     ;;
   *) echo "compare-zookeeper: --client takes rzk or java, not $client" >&2; exit 2 ;;
 esac

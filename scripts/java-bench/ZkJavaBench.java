@@ -17,6 +17,10 @@
 //   --value-bytes B           bytes of each value written (default 100)
 //   --read-percent P          mixed: share of getData, the rest setData (default 90)
 //   --keys N                  set/get/mixed: nodes spread over, created first (default 1000)
+//   --rate R                  open loop: R requests/s over all sessions, each session on a fixed
+//                             schedule (its share, offset by its index); latency runs from the
+//                             scheduled time, so waiting for a free slot counts (default: closed
+//                             loop). How late requests left is reported as "send_lag_us".
 //   --prefix PATH             parent of the run's node (default /rzk-bench)
 //   --session-timeout-ms MS   session timeout asked for (default 30000)
 //   --server-pid PID          report that process's CPU time and resident memory (/proc)
@@ -50,6 +54,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.CreateMode;
@@ -89,6 +94,10 @@ public final class ZkJavaBench {
     static int sessionTimeoutMs = 30_000;
     static Long serverPid;
     static String label;
+    /** Requests per second over all sessions (open loop); 0: closed loop. */
+    static int rate;
+    /** Where the open loop's schedules start (System.nanoTime). */
+    static long scheduleStart;
 
     public static void main(String[] args) {
         try {
@@ -149,6 +158,7 @@ public final class ZkJavaBench {
                         case "--session-timeout-ms" -> sessionTimeoutMs = intIn(a, v, 1, Integer.MAX_VALUE);
                         case "--server-pid" -> serverPid = (long) intIn(a, v, 1, Integer.MAX_VALUE);
                         case "--label" -> label = v;
+                        case "--rate" -> rate = intIn(a, v, 1, 10_000_000);
                         default -> throw new IllegalArgumentException("unknown option " + a);
                     }
                 }
@@ -223,6 +233,7 @@ public final class ZkJavaBench {
     static int measure(List<Session> all, String parent) throws Exception {
         List<Thread> drivers = new ArrayList<>();
         phase = warmupS > 0 ? WARMUP : MEASURE;
+        scheduleStart = System.nanoTime();
         for (Session s : all) {
             Thread t = new Thread(s::drive, "driver-" + s.index);
             t.setDaemon(true);
@@ -252,10 +263,12 @@ public final class ZkJavaBench {
         }
 
         Histogram h = new Histogram();
+        Histogram lag = new Histogram();
         long ops = 0, errors = 0, unmeasured = 0;
         String firstError = null;
         for (Session s : all) {
             h.add(s.hist);
+            lag.add(s.lag);
             ops += s.ops;
             errors += s.errors;
             unmeasured += s.errorsUnmeasured;
@@ -276,7 +289,7 @@ public final class ZkJavaBench {
         j.str("tool", "zk-java-bench").num("schema", 1).str("client", "java")
                 .str("client_version", Version.getFullVersion())
                 .str("workload", workload).str("label", label).str("server", server)
-                .num("sessions", sessions).num("outstanding", outstanding).raw("rate_ops_per_s", "null")
+                .num("sessions", sessions).num("outstanding", outstanding).raw("rate_ops_per_s", rate > 0 ? Integer.toString(rate) : "null")
                 .num("value_bytes", valueBytes)
                 .raw("read_percent", workload.equals("mixed") ? Integer.toString(readPercent) : "null")
                 .raw("keys", workload.equals("create") ? "null" : Integer.toString(keys))
@@ -284,7 +297,8 @@ public final class ZkJavaBench {
                 .num("warmup_s", warmupS).num("duration_s", round(elapsed, 3))
                 .num("ops", ops).num("errors", errors).num("errors_unmeasured", unmeasured)
                 .num("ops_per_s", round(elapsed > 0 ? ops / elapsed : 0, 1))
-                .raw("latency_us", h.json()).raw("fanout_ms", "null")
+                .raw("latency_us", h.json()).raw("send_lag_us", rate > 0 ? lag.json() : "null")
+                .raw("fanout_ms", "null")
                 .num("wall_s", round(elapsed, 3))
                 .num("client_cpu_s", round((client1 - client0) / 1e9, 2))
                 .raw("server_pid", serverPid == null ? "null" : serverPid.toString())
@@ -446,6 +460,8 @@ public final class ZkJavaBench {
         // Written only by this session's event thread (the callbacks); read after the drain,
         // ordered by the semaphore's release/acquire.
         final Histogram hist = new Histogram();
+        /** Open loop: how late measured requests left (the driver thread's; read after its join). */
+        final Histogram lag = new Histogram();
         long ops;
         long errors;
         long errorsUnmeasured;
@@ -461,8 +477,12 @@ public final class ZkJavaBench {
             this.rng = new SplittableRandom(0x5EED_0000L + index);
         }
 
-        /** The driver thread: one request per free slot until the stop. */
+        /** The driver thread: one request per free slot until the stop (closed loop). */
         void drive() {
+            if (rate > 0) {
+                drivePaced();
+                return;
+            }
             while (true) {
                 slots.acquireUninterruptibly();
                 int ph = phase;
@@ -471,6 +491,32 @@ public final class ZkJavaBench {
                     return;
                 }
                 send(new Sent(System.nanoTime(), ph == MEASURE));
+            }
+        }
+
+        /**
+         * Open loop: this session's share of --rate on a fixed schedule, offset by its index among
+         * the sessions. A request is stamped with its scheduled time, so time spent waiting for a
+         * free slot (a slow server) is part of its latency.
+         */
+        void drivePaced() {
+            long period = Math.round(sessions * 1e9 / rate);
+            long next = scheduleStart + period * index / sessions;
+            while (true) {
+                for (long wait = next - System.nanoTime(); wait > 0; wait = next - System.nanoTime()) {
+                    LockSupport.parkNanos(wait);
+                }
+                slots.acquireUninterruptibly();
+                int ph = phase;
+                if (ph == STOP) {
+                    slots.release();
+                    return;
+                }
+                if (ph == MEASURE) {
+                    lag.record((System.nanoTime() - next) / 1000);
+                }
+                send(new Sent(next, ph == MEASURE));
+                next += period;
             }
         }
 
