@@ -17,8 +17,8 @@
 #   --client rzk|java       the load generator: `rzk bench` (default), or ZkJavaBench on Apache's
 #                           Java client (zookeeper.jar; needs javac), which runs create, set, get
 #                           and mixed only
-#   --workloads LIST        comma-separated, from create,set,get,mixed,watch,sessions,load
-#                           (default: all of them, in that order; with --client java
+#   --workloads LIST        comma-separated, from create,set,get,mixed,watch,sessions,detached,
+#                           load (default: all of them, in that order; with --client java
 #                           create,set,get,mixed)
 #   --rounds N              rzk/ZooKeeper alternations of every workload (default 3)
 #   --duration S            measured seconds of create/set/get/mixed (default 30)
@@ -32,6 +32,11 @@
 #   --watchers K            watching sessions in watch (default 10000)
 #   --watch-rounds R        measured sets in watch (default 10)
 #   --session-count K       sessions opened in sessions (default 10000)
+#   --detached-count K      sessions opened in detached (default 100000): each connection closes
+#                           after its handshake, the session stays on the server until its
+#                           timeout (40 s, the servers' maximum); the servers' own count (mntr
+#                           zk_global_sessions) is the figure, so the bench's open-file limit
+#                           does not bound it
 #   --load-nodes N          nodes created by load (default 1000000)
 #   --heap SIZE             the JVM's -Xmx (default 2g)
 #   --dir DIR               where data dirs, configs and logs go (default: a new temp dir, removed
@@ -51,11 +56,11 @@ root=$(pwd)
 
 workloads="" client=rzk
 rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate=
-watchers=10000 watch_rounds=10 session_count=10000 load_nodes=1000000 heap=2g
+watchers=10000 watch_rounds=10 session_count=10000 detached_count=100000 load_nodes=1000000 heap=2g
 dir="" results="" keep=0
 for a in "$@"; do
   if [ "$a" = --quick ]; then
-    rounds=1 duration=5 warmup=1 watchers=1000 watch_rounds=3 session_count=2000 load_nodes=100000
+    rounds=1 duration=5 warmup=1 watchers=1000 watch_rounds=3 session_count=2000 detached_count=5000 load_nodes=100000
   fi
 done
 while [ $# -gt 0 ]; do
@@ -74,6 +79,7 @@ while [ $# -gt 0 ]; do
     --watchers) watchers=$2; shift ;;
     --watch-rounds) watch_rounds=$2; shift ;;
     --session-count) session_count=$2; shift ;;
+    --detached-count) detached_count=$2; shift ;;
     --load-nodes) load_nodes=$2; shift ;;
     --heap) heap=$2; shift ;;
     --dir) dir=$2; shift ;;
@@ -86,7 +92,7 @@ while [ $# -gt 0 ]; do
 done
 
 case $client in
-  rzk) workloads=${workloads:-create,set,get,mixed,watch,sessions,load} ;;
+  rzk) workloads=${workloads:-create,set,get,mixed,watch,sessions,load,detached} ;;
   java)
     workloads=${workloads:-create,set,get,mixed}
     IFS=, read -r -a wl <<<"$workloads"
@@ -163,10 +169,13 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- servers ----
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Below the kernel's ephemeral range: the bench's own connections (tens of thousands, left in
+# TIME_WAIT when it closes them) then never hold the port a server is about to bind.
+ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 pick_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 20000))
+    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
     if port_free "$p"; then echo "$p"; return; fi
   done
 }
@@ -237,11 +246,14 @@ run_one() { # label port pid workload
     mixed) args+=(mixed --read-percent "$read_percent" --duration "$duration" --warmup "$warmup") ;;
     watch) args+=(watch --watchers "$watchers" --rounds "$watch_rounds" --warmup 1 --source-ips 16) ;;
     sessions) args+=(sessions --count "$session_count" --hold 1 --source-ips 16) ;;
+    detached) args+=(--session-timeout-ms 40000 sessions --count "$detached_count" --detach --source-ips 16) ;;
     load) args+=(load --nodes "$load_nodes") ;;
     *) echo "compare-zookeeper: unknown workload $w" >&2; exit 2 ;;
   esac
   echo "  $w on $label ..." >&2
   if line=$("${bench[@]}" "${args[@]}" 2>>"$bench_log") && [ -n "$line" ]; then
+    # detached runs are `sessions --detach`; named apart in the results for the table.
+    [ "$w" = detached ] && line=$(jq -c '.workload = "detached"' <<<"$line")
     echo "$line" >>"$results"
   else
     echo "  $w on $label failed (see $bench_log):" >&2
@@ -249,6 +261,15 @@ run_one() { # label port pid workload
     jq -cn --arg t "$bench_tool" --arg l "$label" --arg w "$w" '{tool: $t, workload: $w, label: $l, failed: true}' >>"$results"
   fi
   kill -0 "$pid" 2>/dev/null || { echo "compare-zookeeper: $label died; log in $dir/$label" >&2; keep=1; exit 1; }
+  # The detached sessions expire after 40 s, each a closeSession the server logs: wait for that
+  # (polling mntr, at most 3 minutes) so that it does not run during the other server's turn.
+  if [ "$w" = detached ]; then
+    local n deadline=$((SECONDS + 180))
+    while n=$(four_letter "$port" mntr | awk '$1 == "zk_global_sessions" { print $2 }') &&
+      [ "${n:-0}" -gt 0 ] && [ $SECONDS -lt $deadline ]; do
+      sleep 1
+    done
+  fi
 }
 
 IFS=, read -r -a wl <<<"$workloads"
@@ -276,6 +297,12 @@ table=$(jq -rs --arg order "$workloads" '
        [["fan-out ms p50", "lower", .fanout_ms.p50], ["notify p99 us", "lower", .latency_us.p99]]
      elif .workload == "sessions" then
        [["connects/s", "higher", .ops_per_s], ["connect p99 us", "lower", .latency_us.p99],
+        ["rss MiB", "lower", (if .server_rss_kb then .server_rss_kb / 1024 else null end)],
+        ["rss KiB/session", "lower",
+         (if .server_rss_kb and .server_rss_before_kb and .ops > 0
+          then (.server_rss_kb - .server_rss_before_kb) / .ops else null end)]]
+     elif .workload == "detached" then
+       [["sessions held", "higher", .server_sessions], ["connects/s", "higher", .ops_per_s],
         ["rss MiB", "lower", (if .server_rss_kb then .server_rss_kb / 1024 else null end)],
         ["rss KiB/session", "lower",
          (if .server_rss_kb and .server_rss_before_kb and .ops > 0

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Sessions one run may open: each holds a socket, so the process's open-file limit binds first.
-pub const SESSIONS_MAX: u32 = 100_000;
+/// Sessions one run may open. Held ones each hold a socket, so the process's open-file limit
+/// binds first; `sessions --detach` holds none.
+pub const SESSIONS_MAX: u32 = 1_000_000;
 /// Requests in flight per session (the client queues up to 10,000 per session).
 pub const OUTSTANDING_MAX: u32 = 1_000;
 /// Value size: below ZooKeeper's default jute.maxbuffer (1 MiB) with room for the header.
@@ -122,6 +123,12 @@ pub enum WorkloadCmd {
         /// Seconds to hold the sessions open after the last one connected.
         #[arg(long, default_value_t = 0.0)]
         hold: f64,
+        /// Close each connection right after its handshake, without closing its session: the
+        /// server holds the session until its timeout, so a run can leave more sessions on the
+        /// server than this process may hold sockets. The server's session count (`mntr`
+        /// zk_global_sessions) is read once all are open.
+        #[arg(long, conflicts_with = "hold")]
+        detach: bool,
     },
     /// Build N nodes under a parent, pipelined (for memory and restart measurements).
     Load {
@@ -169,7 +176,7 @@ pub enum Workload {
     Get,
     Mixed { read_percent: u8 },
     Watch { watchers: u32, rounds: u32 },
-    Sessions { count: u32, parallel: u32, hold: Duration },
+    Sessions { count: u32, parallel: u32, hold: Duration, detach: bool },
     Load { nodes: u64, parent: String },
 }
 
@@ -266,10 +273,10 @@ fn workload(cmd: WorkloadCmd, prefix: &str) -> Result<Workload, String> {
             in_range("--rounds", u64::from(rounds), 1, 1_000_000)?;
             Workload::Watch { watchers, rounds }
         }
-        WorkloadCmd::Sessions { count, parallel, hold } => {
+        WorkloadCmd::Sessions { count, parallel, hold, detach } => {
             in_range("--count", u64::from(count), 1, u64::from(SESSIONS_MAX))?;
             in_range("--parallel", u64::from(parallel), 1, u64::from(SESSIONS_MAX))?;
-            Workload::Sessions { count, parallel, hold: seconds("--hold", hold, true)? }
+            Workload::Sessions { count, parallel, hold: seconds("--hold", hold, true)?, detach }
         }
         WorkloadCmd::Load { nodes, parent } => {
             in_range("--nodes", nodes, 1, u64::from(u32::MAX))?;
@@ -355,7 +362,11 @@ mod tests {
         );
         assert_eq!(
             run(&["sessions", "--count", "7"]).workload,
-            Workload::Sessions { count: 7, parallel: 64, hold: Duration::ZERO }
+            Workload::Sessions { count: 7, parallel: 64, hold: Duration::ZERO, detach: false }
+        );
+        assert_eq!(
+            run(&["sessions", "--count", "200000", "--detach"]).workload,
+            Workload::Sessions { count: 200_000, parallel: 64, hold: Duration::ZERO, detach: true }
         );
         assert_eq!(
             run(&["--prefix", "/p", "load", "--nodes", "9"]).workload,

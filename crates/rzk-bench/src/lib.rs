@@ -47,6 +47,7 @@
 //! | `client_cpu_s` | CPU seconds the bench used over `wall_s` (all its threads; `client_cpu_s / wall_s` = cores busy) |
 //! | `server_pid`, `server_cpu_s` | `--server-pid`, and that process's CPU seconds over `wall_s` |
 //! | `server_rss_before_kb`, `server_rss_kb` | the server's VmRSS before (sessions, load) and after the run |
+//! | `server_sessions` | `sessions --detach`: the server's `zk_global_sessions` (mntr) once all sessions were opened; `null` otherwise |
 //! | `first_error` | the first error's message, if any |
 //!
 //! Exit codes: 0 when the run measured at least one operation, 1 when it failed or measured none,
@@ -55,6 +56,7 @@
 mod args;
 mod connect;
 mod error;
+mod mntr;
 mod pacer;
 mod pipe;
 mod procstat;

@@ -43,6 +43,8 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     pub server_rss_before_kb: Option<u64>,
     pub server_rss_kb: Option<u64>,
+    /// sessions --detach: the server's `zk_global_sessions` (mntr) once all were opened.
+    pub server_sessions: Option<u64>,
     pub first_error: Option<String>,
 }
 
@@ -79,6 +81,7 @@ impl Report {
             server_cpu_s: None,
             server_rss_before_kb: None,
             server_rss_kb: None,
+            server_sessions: None,
             first_error: None,
         };
         match &b.workload {

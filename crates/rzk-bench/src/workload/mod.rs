@@ -22,7 +22,9 @@ pub async fn run(b: &Bench) -> Result<Report, BenchError> {
         Workload::Create | Workload::Set | Workload::Get | Workload::Mixed { .. } => throughput::run(b).await,
         Workload::Load { nodes, parent } => load::run(b, *nodes, parent).await,
         Workload::Watch { watchers, rounds } => watch::run(b, *watchers, *rounds).await,
-        Workload::Sessions { count, parallel, hold } => sessions::run(b, *count, *parallel, *hold).await,
+        Workload::Sessions { count, parallel, hold, detach } => {
+            sessions::run(b, *count, *parallel, *hold, *detach).await
+        }
     }
 }
 

@@ -5,6 +5,11 @@
 //! `--server-pid`, the server's resident memory is read before and once all sessions are open,
 //! after `--hold` seconds during which each session pings as a client would. The sessions are
 //! then closed, untimed.
+//!
+//! With `--detach` each connection is closed right after its handshake without closing its
+//! session, which the server then holds until its timeout: the bench keeps no socket, so the run
+//! can leave more sessions on the server than this process may open files. The server's own
+//! count (`mntr` zk_global_sessions) and memory are read once all are open.
 
 use std::time::{Duration, Instant};
 
@@ -12,13 +17,20 @@ use super::{round1, round3, spec};
 use crate::args::Bench;
 use crate::connect::{CONNECT_TIMEOUT, SETUP_PARALLEL_MAX, bounded, close_pipes};
 use crate::error::BenchError;
+use crate::mntr;
 use crate::pipe::{Pipe, PipeError, READ_BUF_BYTES_IDLE, loopback_source};
 use crate::procstat::{CpuMeter, rss_kb};
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::stats::{Latency, Recorder, rate};
 
-pub async fn run(b: &Bench, count: u32, parallel: u32, hold: Duration) -> Result<Report, BenchError> {
+pub async fn run(
+    b: &Bench,
+    count: u32,
+    parallel: u32,
+    hold: Duration,
+    detach: bool,
+) -> Result<Report, BenchError> {
     let spec = spec(b);
     let recorder = Recorder::new()?;
     let rss_before = b.server_pid.and_then(rss_kb);
@@ -30,12 +42,16 @@ pub async fn run(b: &Bench, count: u32, parallel: u32, hold: Duration) -> Result
         async move {
             let t0 = Instant::now();
             let p = Pipe::connect(&server, source, timeout, CONNECT_TIMEOUT, READ_BUF_BYTES_IDLE).await;
-            p.map(|p| (p, t0.elapsed()))
+            // Detached: the socket closes here (no closeSession); the session stays on the server.
+            p.map(|p| (if detach { None } else { Some(p) }, t0.elapsed()))
         }
     };
     let mut done = 0u64;
-    let results =
-        bounded(count as usize, parallel as usize, make, |r: &Result<(Pipe, Duration), PipeError>| {
+    let results = bounded(
+        count as usize,
+        parallel as usize,
+        make,
+        |r: &Result<(Option<Pipe>, Duration), PipeError>| {
             match r {
                 Ok((_, took)) => recorder.record(*took),
                 Err(e) => recorder.error(&format!("connect: {e}")),
@@ -44,16 +60,18 @@ pub async fn run(b: &Bench, count: u32, parallel: u32, hold: Duration) -> Result
             if done.is_multiple_of(64) {
                 bar.set(done, String::new);
             }
-        })
-        .await;
+        },
+    )
+    .await;
     let elapsed = meter.started().elapsed();
     let cpu = meter.stop();
     drop(bar);
-    let mut pipes: Vec<Pipe> = results.into_iter().filter_map(|r| r.ok().map(|(p, _)| p)).collect();
+    let mut pipes: Vec<Pipe> = results.into_iter().filter_map(|r| r.ok().and_then(|(p, _)| p)).collect();
     if !hold.is_zero() {
         pipes = keep_alive(pipes, hold, b.session_timeout).await;
     }
     let rss = b.server_pid.and_then(rss_kb);
+    let server_sessions = if detach { mntr::global_sessions(&spec.server).await } else { None };
     close_pipes(pipes).await;
     let mut r = Report::new(b);
     r.ops = recorder.ops();
@@ -64,6 +82,7 @@ pub async fn run(b: &Bench, count: u32, parallel: u32, hold: Duration) -> Result
     r.latency_us = Latency::of(&recorder.histogram()?);
     (r.wall_s, r.client_cpu_s, r.server_cpu_s) = (cpu.wall_s, cpu.client_s, cpu.server_s);
     (r.server_rss_before_kb, r.server_rss_kb) = (rss_before, rss);
+    r.server_sessions = server_sessions;
     Ok(r)
 }
 
