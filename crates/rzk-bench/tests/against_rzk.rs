@@ -111,7 +111,10 @@ fn every_workload_runs_on_a_small_scale() -> Result<()> {
                 assert_eq!(number(&v, "ops"), 10.0, "5 watchers x 2 rounds: {v}");
                 assert_eq!(v["fanout_ms"]["rounds"].as_array().map(Vec::len), Some(2), "{v}");
             }
-            "sessions" => assert_eq!(number(&v, "ops"), 20.0, "{v}"),
+            "sessions" => {
+                assert_eq!(number(&v, "ops"), 20.0, "{v}");
+                assert!(v["server_sessions"].is_null(), "read only with --detach: {v}");
+            }
             "load" => assert_eq!(number(&v, "ops"), 150.0, "{v}"),
             _ => {}
         }
@@ -120,6 +123,17 @@ fn every_workload_runs_on_a_small_scale() -> Result<()> {
     let (code, v) = bench(&server, &["load", "--nodes", "150", "--parent", "/it/load", "--sessions", "1"])?;
     assert_eq!((code, number(&v, "ops"), number(&v, "errors")), (1, 0.0, 150.0), "{v}");
     assert!(v["first_error"].as_str().is_some_and(|e| e.contains("NodeExists")), "{v}");
+    Ok(())
+}
+
+#[test]
+fn detached_sessions_stay_on_the_server() -> Result<()> {
+    let Some(server) = start("detached_sessions")? else { return Ok(()) };
+    let args = ["sessions", "--count", "30", "--parallel", "4", "--detach", "--session-timeout-ms", "30000"];
+    let (code, v) = bench(&server, &args)?;
+    assert_eq!((code, number(&v, "ops"), number(&v, "errors")), (0, 30.0, 0.0), "{v}");
+    // The connections are gone, the sessions are not (the server's own count, from mntr).
+    assert_eq!(number(&v, "server_sessions"), 30.0, "{v}");
     Ok(())
 }
 
