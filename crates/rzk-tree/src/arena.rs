@@ -1,24 +1,24 @@
 //! Where the tree's nodes live: a slab of slots indexed by `u32` ids with a free list, each slot
 //! holding the node (its path is stored once, with its data; a child's name is the suffix of its
-//! path) and the link to its next sibling in its parent's child set (see `child_set`). A `HashTable<u32>`
-//! keyed by the path's hash finds a node's id; the table holds ids only and compares paths
-//! through the slab. Ids are reused after a delete. The slots are stored in shared chunks (see
+//! path) and the link to its next sibling in its parent's child set (see `child_set`). An index
+//! keyed by the path's hash finds a node's id (see `path_index`: it holds ids only, compares
+//! paths through the slab, and grows a step at a time). Ids are reused after a delete. The slots are stored in shared chunks (see
 //! `slots`), so [`Arena::frozen`] gives a snapshot a consistent view of every node for the price of
 //! a reference per chunk.
 
 mod child_set;
+mod path_index;
 mod slots;
 
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 
 pub use child_set::ChildSet;
 pub(crate) use slots::Slots;
 
 use crate::node::DataNode;
+use path_index::PathIndex;
 
 /// No slot (end of a sibling chain or of the free list).
 pub(crate) const NIL: u32 = u32::MAX;
@@ -38,7 +38,7 @@ pub(crate) struct Slot {
 pub(crate) struct Arena {
     slots: Slots,
     free: u32,
-    index: HashTable<u32>,
+    index: PathIndex,
     hasher: FixedState,
 }
 
@@ -53,7 +53,7 @@ impl Default for Arena {
         Arena {
             slots: Slots::default(),
             free: NIL,
-            index: HashTable::new(),
+            index: PathIndex::default(),
             hasher: FixedState::with_seed(PATH_HASH_SEED),
         }
     }
@@ -81,7 +81,7 @@ impl Arena {
 
     pub fn find_hashed(&self, path: &str, hash: u64) -> Option<u32> {
         let slots = &self.slots;
-        self.index.find(hash, |&id| slots.at(id).node.path() == path).copied()
+        self.index.find(hash, |id| slots.at(id).node.path() == path)
     }
 
     /// A live or free slot; `id` must come from this arena.
@@ -103,15 +103,18 @@ impl Arena {
     pub fn insert_hashed(&mut self, hash: u64, node: DataNode) -> (u32, Option<DataNode>) {
         let Arena { slots, free, index, hasher } = self;
         let path = node.path();
-        let eq = |id: &u32| slots.at(*id).node.path() == path;
-        match index.entry(hash, eq, |id| hasher.hash_one(slots.at(*id).node.path())) {
-            Entry::Occupied(e) => {
-                let id = *e.get();
-                (id, Some(std::mem::replace(&mut slots.at_mut(id).node, node)))
-            }
-            Entry::Vacant(v) => {
+        let eq = |id: u32| slots.at(id).node.path() == path;
+        let hash_of = |id: u32| {
+            let n = &slots.at(id).node;
+            (!n.is_vacant()).then(|| hasher.hash_one(n.path()))
+        };
+        // Ids are u32: four billion znodes is far past any heap this server runs in.
+        let slot_count = u32::try_from(slots.len()).unwrap_or(NIL);
+        match index.entry(hash, eq, hash_of, slot_count) {
+            Err(id) => (id, Some(std::mem::replace(&mut slots.at_mut(id).node, node))),
+            Ok(vacant) => {
                 let id = alloc(slots, free, node);
-                v.insert(id);
+                vacant.insert(id);
                 (id, None)
             }
         }
@@ -120,9 +123,7 @@ impl Arena {
     /// Removes a node (already unlinked from its parent's child set) and frees its slot.
     pub fn remove(&mut self, id: u32) -> DataNode {
         let hash = self.hash(self.slot(id).node.path());
-        if let Ok(entry) = self.index.find_entry(hash, |&i| i == id) {
-            entry.remove();
-        }
+        self.index.remove(hash, id);
         let free = std::mem::replace(&mut self.free, id);
         let slot = self.slot_mut(id);
         slot.next = free;
