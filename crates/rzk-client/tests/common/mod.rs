@@ -17,8 +17,10 @@ pub fn refzk(test: &str, extra_cfg: &[&str]) -> Option<RefZk> {
     RefZk::start_or_skip(test, extra_cfg, &["-Dzookeeper.extendedTypesEnabled=true"])
 }
 
+/// Every request is bounded too: a reply that never comes fails the test at that request
+/// (RequestTimeout) instead of leaving it to the runner's 10-minute limit.
 pub fn builder(addr: &str) -> ClientBuilder {
-    Client::builder(addr, SESSION_TIMEOUT).reconnect_delay_max(Duration::from_millis(100))
+    Client::builder(addr, SESSION_TIMEOUT).reconnect_delay_max(Duration::from_millis(100)).request_timeout(WAIT)
 }
 
 pub async fn connect(addr: &str) -> Client {
