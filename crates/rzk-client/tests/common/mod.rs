@@ -20,7 +20,9 @@ pub fn refzk(test: &str, extra_cfg: &[&str]) -> Option<RefZk> {
 /// Every request is bounded too: a reply that never comes fails the test at that request
 /// (RequestTimeout) instead of leaving it to the runner's 10-minute limit.
 pub fn builder(addr: &str) -> ClientBuilder {
-    Client::builder(addr, SESSION_TIMEOUT).reconnect_delay_max(Duration::from_millis(100)).request_timeout(WAIT)
+    Client::builder(addr, SESSION_TIMEOUT)
+        .reconnect_delay_max(Duration::from_millis(100))
+        .request_timeout(WAIT)
 }
 
 pub async fn connect(addr: &str) -> Client {
