@@ -295,7 +295,8 @@ pub struct LogEntry {
     pub zxid: i64,
     /// The txn bytes (TxnHeader + record + optional digest).
     pub txn: bytes::Bytes,
-    pub file: PathBuf,
+    /// The file it was read from (shared by the file's entries).
+    pub file: std::sync::Arc<Path>,
     pub offset: u64,
 }
 
@@ -442,10 +443,11 @@ fn read_up_to(r: &mut impl Read, data: &mut Vec<u8>, n: usize, path: &Path) -> R
 
 fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<(), LogError> {
     let data = read_bytes(path)?;
+    let file: std::sync::Arc<Path> = path.into();
     let end = scan(path, &data, |pos, body| {
         let zxid = i64::from_be_bytes(body[12..20].try_into().unwrap_or([0; 8]));
         if zxid > after {
-            out.push(LogEntry { zxid, txn: body, file: path.to_owned(), offset: pos as u64 });
+            out.push(LogEntry { zxid, txn: body, file: file.clone(), offset: pos as u64 });
         }
     })?;
     match end {
