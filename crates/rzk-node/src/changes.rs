@@ -47,12 +47,13 @@ type Stored = (u64, ChangeRecord);
 
 #[derive(Debug, Default)]
 pub struct Outstanding {
-    by_path: HashMap<String, Stored>,
+    /// Keyed by path; the path's one allocation is shared with `order` (and `undo`).
+    by_path: HashMap<Arc<str>, Stored>,
     /// (zxid, path, record id, tree digest after this record), in the order added.
-    order: VecDeque<(i64, String, u64, i64)>,
+    order: VecDeque<(i64, Arc<str>, u64, i64)>,
     next_id: u64,
     /// While a multi is prepared: the records it replaced, to put back if it fails.
-    undo: Option<Vec<(String, Option<Stored>)>>,
+    undo: Option<Vec<(Arc<str>, Option<Stored>)>>,
 }
 
 fn key(path: &str) -> &str {
@@ -101,10 +102,11 @@ impl Outstanding {
         let digest = self.current_digest(tree).wrapping_sub(prev_node_digest).wrapping_add(rec.node_digest);
         let id = self.next_id;
         self.next_id += 1;
-        self.order.push_back((rec.zxid, path.to_owned(), id, digest));
-        let old = self.by_path.insert(path.to_owned(), (id, rec));
+        let path: Arc<str> = path.into();
+        self.order.push_back((rec.zxid, path.clone(), id, digest));
+        let old = self.by_path.insert(path.clone(), (id, rec));
         if let Some(undo) = &mut self.undo {
-            undo.push((path.to_owned(), old));
+            undo.push((path, old));
         }
     }
 
@@ -129,7 +131,7 @@ impl Outstanding {
                     self.by_path.insert(path, o);
                 }
                 None => {
-                    self.by_path.remove(&path);
+                    self.by_path.remove(&*path);
                 }
             }
         }
@@ -139,9 +141,9 @@ impl Outstanding {
     pub fn applied(&mut self, zxid: i64) {
         while self.order.front().is_some_and(|e| e.0 <= zxid) {
             if let Some((_, path, id, _)) = self.order.pop_front()
-                && self.by_path.get(&path).is_some_and(|(i, _)| *i == id)
+                && self.by_path.get(&*path).is_some_and(|(i, _)| *i == id)
             {
-                self.by_path.remove(&path);
+                self.by_path.remove(&*path);
             }
         }
     }
@@ -155,8 +157,8 @@ impl Outstanding {
                 && i == id
             {
                 match &r.stat {
-                    None => deleted.push(path.clone()),
-                    Some(s) if s.ephemeral_owner == session => created.push(path.clone()),
+                    None => deleted.push(path.to_string()),
+                    Some(s) if s.ephemeral_owner == session => created.push(path.to_string()),
                     Some(_) => {}
                 }
             }
