@@ -10,7 +10,7 @@
 //!           [--prefix /rzk-bench] [--server-pid PID] [--source-ips N] [--label TEXT]
 //!           [--threads T] [--json]
 //! workloads: create | set | get | mixed [--read-percent P] | watch [--watchers K] [--rounds R]
-//!            | sessions [--count K] [--parallel C] [--hold S] | load --nodes N [--parent PATH]
+//!            | sessions [--count K] [--parallel C] [--hold S | --detach] | load --nodes N [--parent PATH]
 //! ```
 //!
 //! Set-up (sessions, parent nodes, the `--keys` nodes of get/set/mixed) and tear-down are never
