@@ -170,6 +170,9 @@ impl Report {
                 s.push_str(&format!(" (before {:.1} MiB)", before as f64 / 1024.0));
             }
         }
+        if let Some(n) = self.server_sessions {
+            s.push_str(&format!("  server sessions {n}"));
+        }
         s.push('\n');
         s
     }

@@ -94,6 +94,9 @@ impl PathIndex {
     /// Moves up to [`MOVED_PER_INSERT`] entries, visiting up to [`VISITED_PER_INSERT`] ids, and
     /// leaving room in the table for one insert.
     fn move_some(&mut self, hash_of: &impl Fn(u32) -> Option<u64>, slots: u32) {
+        if self.old.is_empty() {
+            return;
+        }
         let mut moved = 0;
         let end = self.cursor.saturating_add(VISITED_PER_INSERT).min(slots);
         while moved < MOVED_PER_INSERT
@@ -218,7 +221,7 @@ mod tests {
         for i in 0..FIRST_CAPACITY * 8 {
             m.insert(&format!("/a{i}")).expect("new");
         }
-        // Grown step by step: no insert moved more than its share, and the last move finished.
+        // Grown step by step: no insert moves more than its share, and the move finishes.
         let before = m.index.table.capacity();
         let mut i = 0;
         while m.index.table.capacity() == before {
@@ -228,7 +231,13 @@ mod tests {
         assert!(!m.index.old.is_empty(), "the full table was set aside, not rehashed at once");
         let waiting = m.index.old.len();
         for j in 0..waiting.div_ceil(MOVED_PER_INSERT) + 1 {
+            let left = m.index.old.len();
             m.insert(&format!("/c{j}")).expect("new");
+            assert!(
+                left - m.index.old.len() <= MOVED_PER_INSERT,
+                "one insert moved {}",
+                left - m.index.old.len()
+            );
         }
         assert!(m.index.old.is_empty(), "{} entries left", m.index.old.len());
     }
