@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+mod allocator;
 mod logging;
 mod server_cmd;
 
@@ -23,6 +24,7 @@ Usage:
 ";
 
 fn main() -> ExitCode {
+    allocator::no_transparent_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(cmd) = args.first().map(String::as_str) else {
         eprint!("{USAGE}");
