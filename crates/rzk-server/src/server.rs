@@ -135,6 +135,8 @@ pub async fn start(mut settings: Settings) -> Result<ServerHandle, StartError> {
         txns = restored.txns,
         zxid = %format!("0x{:x}", tree.last_processed_zxid),
         ms = load_ms,
+        snapshot_ms = restored.snapshot_load_ms,
+        replay_ms = restored.replay_ms,
         "database loaded"
     );
     crate::heap::trim();

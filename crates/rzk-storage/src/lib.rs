@@ -9,7 +9,9 @@ pub mod purge;
 pub mod snapfile;
 pub mod txnlog;
 
-pub use txnlog::{FileTxnLog, LogEntry, LogError, LogMark, SyncTicket, read_log_dir};
+pub use txnlog::{
+    FileTxnLog, LogEntry, LogError, LogMark, LogRead, SyncTicket, read_log_dir, read_log_dir_and_tail,
+};
 
 /// `version-2`: the sub-directory ZooKeeper keeps its files in.
 pub const VERSION_DIR: &str = "version-2";

@@ -323,16 +323,36 @@ pub fn log_files(dir: &Path) -> Result<Vec<(i64, PathBuf)>, LogError> {
 /// the very end of the newest file (a torn write) is cut off with a warning; damage anywhere else
 /// is an error naming the file and offset.
 pub fn read_log_dir(data_log_dir: &Path, after: i64) -> Result<Vec<LogEntry>, LogError> {
+    Ok(read_log_dir_and_tail(data_log_dir, after)?.entries)
+}
+
+/// What [`read_log_dir_and_tail`] read.
+#[derive(Debug)]
+pub struct LogRead {
+    pub entries: Vec<LogEntry>,
+    /// The newest file and the length of its good prefix, when a partial txn (a torn write)
+    /// follows it.
+    pub torn_tail: Option<(PathBuf, u64)>,
+}
+
+/// [`read_log_dir`], and whether the newest file ends with a partial txn (start-up cuts it off;
+/// the newest file is always read, whatever `after` is).
+pub fn read_log_dir_and_tail(data_log_dir: &Path, after: i64) -> Result<LogRead, LogError> {
     let dir = data_log_dir.join(VERSION_DIR);
     let files = log_files(&dir)?;
-    let mut out = Vec::new();
+    let mut read = LogRead { entries: Vec::new(), torn_tail: None };
     // Start from the newest file whose first zxid is <= after + 1 (older ones hold nothing new).
     let start = files.iter().rposition(|(z, _)| *z <= after + 1).unwrap_or(0);
     let n = files.len();
     for (i, (_, path)) in files.iter().enumerate().skip(start) {
-        read_file(path, after, i + 1 == n, &mut out)?;
+        let newest = i + 1 == n;
+        if let ScanEnd::Torn { offset, .. } = read_file(path, after, newest, &mut read.entries)?
+            && newest
+        {
+            read.torn_tail = Some((path.clone(), offset as u64));
+        }
     }
-    Ok(out)
+    Ok(read)
 }
 
 /// How a scan of one log file ended.
@@ -403,8 +423,11 @@ fn scan(
 /// the end is included, for `scan` to judge.
 fn read_bytes(path: &Path) -> Result<bytes::Bytes, LogError> {
     let f = File::open(path).map_err(io_err(path))?;
-    let mut r = std::io::BufReader::with_capacity(1 << 20, f);
-    let mut data = Vec::new();
+    // The file's length bounds what is read (files are preallocated): one allocation, no copies as
+    // it would grow, and the pages past what is read are never touched.
+    let file_bytes = f.metadata().map_err(io_err(path))?.len();
+    let mut r = std::io::BufReader::with_capacity(READ_BUFFER_BYTES, f);
+    let mut data = Vec::with_capacity(usize::try_from(file_bytes).unwrap_or(0));
     if !read_up_to(&mut r, &mut data, HEADER_BYTES as usize, path)? {
         return Ok(bytes::Bytes::from(data));
     }
@@ -424,24 +447,18 @@ fn read_bytes(path: &Path) -> Result<bytes::Bytes, LogError> {
     Ok(bytes::Bytes::from(data))
 }
 
-/// Appends up to `n` bytes; false if the file ended first.
+/// The read buffer of a log file being loaded.
+const READ_BUFFER_BYTES: usize = 1 << 20;
+
+/// Appends up to `n` bytes (into spare capacity, without zeroing it first); false if the file
+/// ended first.
 fn read_up_to(r: &mut impl Read, data: &mut Vec<u8>, n: usize, path: &Path) -> Result<bool, LogError> {
     let start = data.len();
-    data.resize(start + n, 0);
-    let mut got = 0;
-    while got < n {
-        match r.read(&mut data[start + got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(LogError::Io { path: path.to_owned(), source: e }),
-        }
-    }
-    data.truncate(start + got);
-    Ok(got == n)
+    r.take(n as u64).read_to_end(data).map_err(io_err(path))?;
+    Ok(data.len() - start == n)
 }
 
-fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<(), LogError> {
+fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> Result<ScanEnd, LogError> {
     let data = read_bytes(path)?;
     let file: std::sync::Arc<Path> = path.into();
     let end = scan(path, &data, |pos, body| {
@@ -450,17 +467,14 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
             out.push(LogEntry { zxid, txn: body, file: file.clone(), offset: pos as u64 });
         }
     })?;
-    match end {
-        ScanEnd::Clean => Ok(()),
-        // ZooKeeper moves on to the next file after a partial entry (FileTxnIterator): only
-        // txns never acknowledged can be there. The newest file's tail is cut at start-up.
-        ScanEnd::Torn { offset, reason } => {
-            if !newest {
-                tracing::warn!(file = %path.display(), offset, reason, "partial txn in an older log file; moving on");
-            }
-            Ok(())
-        }
+    // ZooKeeper moves on to the next file after a partial entry (FileTxnIterator): only txns
+    // never acknowledged can be there. The newest file's tail is cut at start-up.
+    if let ScanEnd::Torn { offset, reason } = end
+        && !newest
+    {
+        tracing::warn!(file = %path.display(), offset, reason, "partial txn in an older log file; moving on");
     }
+    Ok(end)
 }
 
 /// If a log file ends with a partial txn, the length of its good prefix.
@@ -551,6 +565,15 @@ mod tests {
         let full = fs::read(&path).unwrap();
         fs::write(&path, &full[..full.len() - 5]).unwrap();
         assert_eq!(read_log_dir(dir.path(), 0).unwrap().len(), 2);
+        // The good prefix ends where the third entry starts (header, then two 12+20+1 byte entries),
+        // whatever zxid the read starts after.
+        let third = 16 + 2 * (12 + 20 + 1);
+        for after in [0, 3] {
+            let read = read_log_dir_and_tail(dir.path(), after).unwrap();
+            assert_eq!(read.torn_tail, Some((path.clone(), third)));
+        }
+        fs::write(&path, &full).unwrap();
+        assert_eq!(read_log_dir_and_tail(dir.path(), 0).unwrap().torn_tail, None);
         let mut flipped = full.clone();
         flipped[16 + 12 + 3] ^= 0xff;
         fs::write(&path, &flipped).unwrap();
