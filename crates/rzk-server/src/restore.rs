@@ -82,9 +82,9 @@ pub fn restore(
     }
     let t = Instant::now();
     let candidates = find_valid_snapshots(data_dir, SNAPSHOTS_TRIED_MAX)?;
-    // The log after the newest snapshot is read, checked and decoded on a thread while the
-    // snapshot loads (the two took about a third and two thirds of a start-up's time in turn). If
-    // that snapshot does not load, the log is read again after the one that does.
+    // The log after the newest snapshot is read and its checksums checked on a thread while the
+    // snapshot loads (reading took a quarter of the replay's time, and the replay two thirds of
+    // a start-up's). If that snapshot does not load, the log is read again after the one that does.
     let expected_zxid = candidates.first().map_or(0, |(z, _)| *z);
     let (loaded, log) = std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
@@ -157,7 +157,7 @@ pub fn restore(
     })
 }
 
-/// The txns logged after a zxid, decoded, in order.
+/// The txns logged after a zxid, as logged, in order.
 struct LogAfter {
     /// The zxid they follow.
     after: i64,

@@ -477,15 +477,6 @@ fn read_file(path: &Path, after: i64, newest: bool, out: &mut Vec<LogEntry>) -> 
     Ok(end)
 }
 
-/// If a log file ends with a partial txn, the length of its good prefix.
-pub fn valid_prefix_len(path: &Path) -> Result<Option<u64>, LogError> {
-    let data = read_bytes(path)?;
-    match scan(path, &data, |_, _| {})? {
-        ScanEnd::Clean => Ok(None),
-        ScanEnd::Torn { offset, .. } => Ok(Some(offset as u64)),
-    }
-}
-
 /// The size a log file has been written to (for tests and tools).
 pub fn file_len(path: &Path) -> io::Result<u64> {
     let mut f = File::open(path)?;
