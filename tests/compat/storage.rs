@@ -6,7 +6,8 @@
 //!   an identical tree;
 //! - kill -9 of rzk under concurrent write load loses no acknowledged write;
 //! - a torn log tail is cut; a flipped bit in the middle of a log stops start-up naming the file;
-//!   a corrupt newest snapshot falls back to an older one.
+//!   a corrupt newest snapshot falls back to an older one; a log with no snapshot at all stops
+//!   start-up unless snapshot.trust.empty.
 
 #[path = "storage/walk.rs"]
 mod walk;
@@ -418,4 +419,29 @@ fn a_full_disk_fails_writes_and_recovers_when_space_returns() {
         }
         assert_eq!(children.len(), acked.len(), "only acknowledged writes are there: {children:?}");
     });
+}
+
+#[test]
+fn a_log_without_any_snapshot_stops_startup_unless_snapshot_trust_empty() {
+    let rt = rt();
+    let mut rzk = RzkServer::start(bin(), &["preAllocSize=64"], &[]).expect("rzk");
+    fill(&rt, &rzk.addr(), "/e", 20);
+    rzk.kill();
+    let version2 = rzk.data_dir.join("version-2");
+    let mut removed = 0;
+    for e in std::fs::read_dir(&version2).expect("version-2").filter_map(|e| e.ok()) {
+        if e.file_name().to_string_lossy().starts_with("snapshot.") {
+            std::fs::remove_file(e.path()).expect("remove snapshot");
+            removed += 1;
+        }
+    }
+    assert!(removed > 0, "the first start wrote a snapshot");
+    let err = rzk.start_again().expect_err("must not start on a log with no snapshot");
+    assert!(err.to_string().contains("No snapshot found, but there are log entries"), "{err}");
+    // ZooKeeper's way out: trust the empty snapshot set and replay the whole log.
+    let mut cfg = std::fs::read_to_string(&rzk.cfg_path).expect("cfg");
+    cfg.push_str("snapshot.trust.empty=true\n");
+    std::fs::write(&rzk.cfg_path, cfg).expect("cfg");
+    rzk.start_again().expect("starts with snapshot.trust.empty");
+    assert_eq!(count(&rt, &rzk.addr(), "/e"), 20);
 }

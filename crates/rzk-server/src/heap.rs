@@ -3,14 +3,22 @@
 //! the nodes that stay, and the allocator keeps freed pages mapped; giving back the whole free pages
 //! among them saves about 100 MB at 1M znodes with a long log to replay.
 
-/// Returns free heap pages to the system: mimalloc's (the `rzk` binary's allocator, which would
-/// otherwise give them back only as it next allocates) and glibc's (the allocator of tests and of
-/// any other binary built on this crate).
+use std::sync::OnceLock;
+
+/// How the binary's own global allocator, if it has one, gives its free pages back.
+static ALLOCATOR_TRIM: OnceLock<fn()> = OnceLock::new();
+
+/// Registers how the global allocator returns free memory (the `rzk` binary's mimalloc:
+/// `mi_collect`). Set once, before the server starts; later calls are ignored. Without it only
+/// glibc's heap is trimmed, which is what tests and other binaries on this crate allocate from.
+pub fn set_allocator_trim(trim: fn()) {
+    let _ = ALLOCATOR_TRIM.set(trim);
+}
+
+/// Returns free heap pages to the system: the registered allocator's, then glibc's.
 pub fn trim() {
-    // SAFETY: `mi_collect` frees only memory mimalloc holds unused; it may be called from any
-    // thread at any time, and does nothing much when mimalloc is not the allocator in use.
-    unsafe {
-        libmimalloc_sys::mi_collect(true);
+    if let Some(trim) = ALLOCATOR_TRIM.get() {
+        trim();
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

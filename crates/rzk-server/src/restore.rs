@@ -11,7 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use rzk_proto::txn::TxnEntry;
 use rzk_storage::snapfile::{find_valid_snapshots, read_snapshot, snapshot_files};
-use rzk_storage::{LogEntry, LogError, VERSION_DIR, read_log_dir, read_log_dir_and_tail};
+use rzk_storage::{LogError, LogRead, VERSION_DIR, read_log_dir_and_tail};
 use rzk_tree::DataTree;
 use rzk_tree::snapshot::load_snapshot;
 
@@ -97,7 +97,9 @@ pub fn restore(
         };
         (loaded, log)
     });
-    let (mut tree, snapshot_zxid) = match loaded? {
+    let loaded = loaded?;
+    let log = log?;
+    let (mut tree, snapshot_zxid) = match loaded {
         Some(loaded) => loaded,
         None => {
             // The `initialize` marker (next to version-2 of the log dir) allows one empty start
@@ -108,7 +110,8 @@ pub fn restore(
                 tracing::info!("initialize file found, an empty database is allowed");
                 std::fs::remove_file(&marker)?;
             }
-            let logged = !read_log_dir(data_log_dir, -1)?.is_empty();
+            // No snapshot: the thread read the whole log (every txn's zxid is above 0).
+            let logged = !log.1.entries.is_empty();
             if logged && !st.snapshot_trust_empty {
                 return Err(RestoreError::EmptySnapshot);
             }
@@ -120,14 +123,12 @@ pub fn restore(
     };
     let snapshot_load_ms = t.elapsed().as_millis() as u64;
     let t = Instant::now();
-    let log = match log? {
-        log if log.after == snapshot_zxid => log,
-        _ => read_log_after(data_log_dir, snapshot_zxid)?,
-    };
+    let (after, log) = log;
+    let log = if after == snapshot_zxid { log } else { read_log_after(data_log_dir, snapshot_zxid)?.1 };
     if let Some((newest, good)) = &log.torn_tail {
         cut_torn_tail(newest, *good)?;
     }
-    let entries = log.txns;
+    let entries = log.entries;
     let mut events = Vec::new();
     let mut digest_log = Vec::new();
     for e in &entries {
@@ -157,18 +158,9 @@ pub fn restore(
     })
 }
 
-/// The txns logged after a zxid, as logged, in order.
-struct LogAfter {
-    /// The zxid they follow.
-    after: i64,
-    txns: Vec<LogEntry>,
-    /// The newest log file and its good length, if a partial txn follows.
-    torn_tail: Option<(PathBuf, u64)>,
-}
-
-fn read_log_after(data_log_dir: &Path, after: i64) -> Result<LogAfter, RestoreError> {
-    let read = read_log_dir_and_tail(data_log_dir, after)?;
-    Ok(LogAfter { after, txns: read.entries, torn_tail: read.torn_tail })
+/// The txns logged after the zxid `after`, paired with it.
+fn read_log_after(data_log_dir: &Path, after: i64) -> Result<(i64, LogRead), RestoreError> {
+    Ok((after, read_log_dir_and_tail(data_log_dir, after)?))
 }
 
 fn io_error(what: &str) -> RestoreError {

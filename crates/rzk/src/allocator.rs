@@ -17,6 +17,17 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Gives mimalloc's free pages back to the system (registered with `rzk_server::heap`, which
+/// calls it once the database is loaded: mimalloc would otherwise return them only as it next
+/// allocates on the thread that freed them).
+pub fn collect() {
+    // SAFETY: `mi_collect` frees only memory mimalloc holds unused; it may be called from any
+    // thread at any time.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
+}
+
 /// Turns transparent huge pages off for this process (Linux `PR_SET_THP_DISABLE`; it also covers
 /// memory already mapped with `MADV_HUGEPAGE`). Call first in `main`. Elsewhere, nothing.
 pub fn no_transparent_huge_pages() {

@@ -25,6 +25,7 @@ Usage:
 
 fn main() -> ExitCode {
     allocator::no_transparent_huge_pages();
+    rzk_server::heap::set_allocator_trim(allocator::collect);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(cmd) = args.first().map(String::as_str) else {
         eprint!("{USAGE}");
