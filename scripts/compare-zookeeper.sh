@@ -17,6 +17,9 @@
 #   --client rzk|java       the load generator: `rzk bench` (default), or ZkJavaBench on Apache's
 #                           Java client (zookeeper.jar; needs javac), which runs create, set, get
 #                           and mixed only
+#   --java-socket nio|netty  --client java: the client's connection class (zookeeper.
+#                           clientCnxnSocket), ClientCnxnSocketNIO (the client's default) or
+#                           ClientCnxnSocketNetty (Debian's libnetty-java, which zookeeper pulls in)
 #   --workloads LIST        comma-separated, from create,set,get,mixed,watch,sessions,detached,
 #                           load (default: all of them, in that order; with --client java
 #                           create,set,get,mixed)
@@ -54,7 +57,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-workloads="" client=rzk
+workloads="" client=rzk java_socket=nio
 rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate=
 watchers=10000 watch_rounds=10 session_count=10000 detached_count=100000 load_nodes=1000000 heap=2g
 dir="" results="" keep=0
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
     --quick) ;;
     --workloads) workloads=$2; shift ;;
     --client) client=$2; shift ;;
+    --java-socket) java_socket=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --duration) duration=$2; shift ;;
     --warmup) warmup=$2; shift ;;
@@ -105,6 +109,10 @@ case $client in
     done
     ;;
   *) echo "compare-zookeeper: --client takes rzk or java, not $client" >&2; exit 2 ;;
+esac
+case $java_socket in
+  nio | netty) ;;
+  *) echo "compare-zookeeper: --java-socket takes nio or netty, not $java_socket" >&2; exit 2 ;;
 esac
 
 ZK_JAR=/usr/share/java/zookeeper.jar
@@ -144,7 +152,16 @@ if [ "$client" = java ]; then
   command -v "$JAVAC" >/dev/null || { echo "compare-zookeeper: $JAVAC missing: install a JDK (openjdk-17-jdk-headless)" >&2; exit 1; }
   echo "compiling ZkJavaBench ..." >&2
   "$JAVAC" -d "$dir/java-bench" -cp "$ZK_JAR" "$root/scripts/java-bench/ZkJavaBench.java" >&2
-  bench=("$JAVA" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$dir/java-bench:$classpath" ZkJavaBench)
+  if [ "$java_socket" = netty ]; then
+    # The jars ClientCnxnSocketNetty loads (Debian's libnetty-java).
+    for j in buffer codec common handler resolver transport transport-native-epoll transport-native-unix-common; do
+      [ -e "/usr/share/java/netty-$j.jar" ] ||
+        { echo "compare-zookeeper: /usr/share/java/netty-$j.jar missing: apt-get install libnetty-java" >&2; exit 1; }
+      classpath="$classpath:/usr/share/java/netty-$j.jar"
+    done
+  fi
+  bench=("$JAVA" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$dir/java-bench:$classpath" ZkJavaBench
+    --socket "$java_socket")
   bench_tool=zk-java-bench
 elif [ -n "${RZK_BENCH:-}" ]; then
   read -r -a bench <<<"$RZK_BENCH"
@@ -230,7 +247,7 @@ gc=$("$JAVA" "-Xmx$heap" -XX:+PrintFlagsFinal -version 2>/dev/null |
   echo "# jvm: $("$JAVA" -version 2>&1 | head -1), -Xmx$heap, ${gc:-default GC}"
   echo "# data: $dir ($(df -P "$dir" | awk 'NR==2 {print $1}'))"
   [ "$client" = rzk ] ||
-    echo "# client: Apache's Java client $("$JAVA" -cp "$ZK_JAR" org.apache.zookeeper.Version 2>/dev/null | head -1) ($ZK_JAR)"
+    echo "# client: Apache's Java client $("$JAVA" -cp "$ZK_JAR" org.apache.zookeeper.Version 2>/dev/null | head -1) ($ZK_JAR), $java_socket socket"
   echo "# bench: ${bench[*]}; $sessions sessions x $outstanding outstanding${rate:+, open loop at $rate ops/s}, $value_bytes B values," \
     "${duration}s measured after ${warmup}s warm-up, $rounds round(s)"
 } | tee "${results%.jsonl}.txt" >&2

@@ -2,8 +2,8 @@
 // /usr/share/java/zookeeper.jar), so that a comparison of rzk with ZooKeeper can be taken with a
 // client that is not rzk's (scripts/compare-zookeeper.sh --client java). It runs the shape of
 // `rzk bench create|set|get|mixed` (crates/rzk-bench) and prints one JSON line with the field
-// names of `rzk bench --json`, plus "client":"java", "client_version", "parent" and
-// "errors_unmeasured".
+// names of `rzk bench --json`, plus "client":"java", "client_version", "client_socket", "parent"
+// and "errors_unmeasured".
 //
 //   javac -d OUT -cp /usr/share/java/zookeeper.jar scripts/java-bench/ZkJavaBench.java
 //   java -cp OUT:/usr/share/java/zookeeper.jar ZkJavaBench [options] create|set|get|mixed
@@ -23,15 +23,21 @@
 //                             loop). How late requests left is reported as "send_lag_us".
 //   --prefix PATH             parent of the run's node (default /rzk-bench)
 //   --session-timeout-ms MS   session timeout asked for (default 30000)
+//   --socket nio|netty        the client's connection class (zookeeper.clientCnxnSocket):
+//                             ClientCnxnSocketNIO, the client's default, or ClientCnxnSocketNetty
+//                             (needs Netty 4 on the class path); default nio
 //   --server-pid PID          report that process's CPU time and resident memory (/proc)
 //   --label TEXT              copied into the JSON line
 //   --json                    accepted for `rzk bench` compatibility (the output is always JSON)
 //
 // The run: one setup session creates <prefix>/<workload>-<unix ms>-<pid> (and missing parents);
 // set/get/mixed then create its --keys nodes n0000000000.. with a value of --value-bytes (not
-// measured). Each session has a thread that takes a slot of a Semaphore(K), sends one async
-// request and lets the reply's callback (the client's event thread) give the slot back, so K
-// requests are in flight per session. create makes <parent>/s<session>-w0-<seq>; set and get
+// measured). Each session keeps K async requests in flight. Closed loop: K are sent at the start
+// and each reply's callback (the client's event thread) sends the next, so no thread of ours
+// stands between a reply and the next request (an earlier version had a driver thread per session
+// wait on a Semaphore(K) for each slot; the hand-off cost the client CPU that the servers share
+// the machine's cores with). Open loop (--rate): a driver thread per session takes a slot of the
+// Semaphore(K) at each scheduled time and the callback gives it back. create makes <parent>/s<session>-w0-<seq>; set and get
 // pick a key uniformly at random per request; mixed reads with --read-percent chance, else sets.
 // Warm-up, then the measured interval: a reply counts when its request was sent and answered
 // inside it (latency from the send call to the callback). After the stop the requests still in
@@ -63,6 +69,7 @@ import org.apache.zookeeper.Version;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.Stat;
 
 public final class ZkJavaBench {
@@ -92,6 +99,8 @@ public final class ZkJavaBench {
     static int keys = 1000;
     static String prefix = "/rzk-bench";
     static int sessionTimeoutMs = 30_000;
+    /** The value of zookeeper.clientCnxnSocket, from --socket. */
+    static String cnxnSocket = "org.apache.zookeeper.ClientCnxnSocketNIO";
     static Long serverPid;
     static String label;
     /** Requests per second over all sessions (open loop); 0: closed loop. */
@@ -121,8 +130,8 @@ public final class ZkJavaBench {
     static void usage() {
         System.out.println("usage: ZkJavaBench [--server HOST:PORT] [--sessions N] [--outstanding K]"
                 + " [--duration S] [--warmup S] [--value-bytes B] [--read-percent P] [--keys N]"
-                + " [--prefix PATH] [--session-timeout-ms MS] [--server-pid PID] [--label TEXT]"
-                + " [--json] create|set|get|mixed");
+                + " [--prefix PATH] [--session-timeout-ms MS] [--socket nio|netty] [--server-pid PID]"
+                + " [--label TEXT] [--json] create|set|get|mixed");
     }
 
     static void parse(String[] args) {
@@ -159,6 +168,11 @@ public final class ZkJavaBench {
                         case "--server-pid" -> serverPid = (long) intIn(a, v, 1, Integer.MAX_VALUE);
                         case "--label" -> label = v;
                         case "--rate" -> rate = intIn(a, v, 1, 10_000_000);
+                        case "--socket" -> cnxnSocket = switch (v) {
+                            case "nio" -> "org.apache.zookeeper.ClientCnxnSocketNIO";
+                            case "netty" -> "org.apache.zookeeper.ClientCnxnSocketNetty";
+                            default -> throw new IllegalArgumentException("--socket takes nio or netty (got " + v + ")");
+                        };
                         default -> throw new IllegalArgumentException("unknown option " + a);
                     }
                 }
@@ -235,10 +249,14 @@ public final class ZkJavaBench {
         phase = warmupS > 0 ? WARMUP : MEASURE;
         scheduleStart = System.nanoTime();
         for (Session s : all) {
-            Thread t = new Thread(s::drive, "driver-" + s.index);
-            t.setDaemon(true);
-            drivers.add(t);
-            t.start();
+            if (rate > 0) {
+                Thread t = new Thread(s::drivePaced, "driver-" + s.index);
+                t.setDaemon(true);
+                drivers.add(t);
+                t.start();
+            } else {
+                s.startClosedLoop();
+            }
         }
         if (warmupS > 0) {
             sleepSeconds(warmupS);
@@ -253,7 +271,8 @@ public final class ZkJavaBench {
         long client1 = clientCpuNanos();
         Double server1 = serverPid == null ? null : serverCpuS(serverPid);
 
-        // Drain: the drivers end at their next slot; every slot comes back once its reply did.
+        // Drain: the drivers end at their next slot, the callbacks stop sending; every slot comes
+        // back once its reply did.
         boolean drained = true;
         for (Thread t : drivers) {
             t.join(DRAIN_TIMEOUT_MS);
@@ -288,6 +307,7 @@ public final class ZkJavaBench {
         Json j = new Json();
         j.str("tool", "zk-java-bench").num("schema", 1).str("client", "java")
                 .str("client_version", Version.getFullVersion())
+                .str("client_socket", cnxnSocket.substring(cnxnSocket.lastIndexOf('.') + 1))
                 .str("workload", workload).str("label", label).str("server", server)
                 .num("sessions", sessions).num("outstanding", outstanding).raw("rate_ops_per_s", rate > 0 ? Integer.toString(rate) : "null")
                 .num("value_bytes", valueBytes)
@@ -374,7 +394,9 @@ public final class ZkJavaBench {
                 up.countDown();
             }
         };
-        ZooKeeper zk = new ZooKeeper(server, sessionTimeoutMs, w);
+        ZKClientConfig config = new ZKClientConfig();
+        config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, cnxnSocket);
+        ZooKeeper zk = new ZooKeeper(server, sessionTimeoutMs, w, config);
         if (!up.await(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
             zk.close();
             throw new Exception("no session with " + server + " after " + CONNECT_TIMEOUT_MS + " ms");
@@ -466,7 +488,7 @@ public final class ZkJavaBench {
         long errors;
         long errorsUnmeasured;
         String firstError;
-        /** Requests sent (the driver thread's). */
+        /** Requests sent; with the random keys, touched only in the synchronized {@link #send}. */
         long seq;
 
         Session(int index, ZooKeeper zk, String parent, byte[] value) {
@@ -477,20 +499,14 @@ public final class ZkJavaBench {
             this.rng = new SplittableRandom(0x5EED_0000L + index);
         }
 
-        /** The driver thread: one request per free slot until the stop (closed loop). */
-        void drive() {
-            if (rate > 0) {
-                drivePaced();
-                return;
-            }
-            while (true) {
-                slots.acquireUninterruptibly();
-                int ph = phase;
-                if (ph == STOP) {
-                    slots.release();
-                    return;
-                }
-                send(new Sent(System.nanoTime(), ph == MEASURE));
+        /**
+         * Closed loop: takes every slot and sends K requests; each reply's callback then sends
+         * the next one in its slot until the stop ({@link #done}).
+         */
+        void startClosedLoop() {
+            slots.acquireUninterruptibly(outstanding);
+            for (int i = 0; i < outstanding; i++) {
+                send(new Sent(System.nanoTime(), phase == MEASURE));
             }
         }
 
@@ -520,7 +536,9 @@ public final class ZkJavaBench {
             }
         }
 
-        void send(Sent ctx) {
+        /** Synchronized: the first K of a closed loop leave from the main thread, the rest from
+         *  the event thread (uncontended after the start). */
+        synchronized void send(Sent ctx) {
             seq++;
             switch (workload) {
                 case "create" -> zk.create(parent + "/s" + index + "-w0-" + seq, value,
@@ -575,7 +593,12 @@ public final class ZkJavaBench {
                     firstError = errorText(rc, path);
                 }
             }
-            slots.release();
+            int ph = phase;
+            if (rate == 0 && ph != STOP) {
+                send(new Sent(System.nanoTime(), ph == MEASURE));
+            } else {
+                slots.release();
+            }
         }
     }
 

@@ -51,13 +51,28 @@ fn compile(out: &Path) {
     assert!(o.status.success(), "javac failed ({}):\n{}", o.status, String::from_utf8_lossy(&o.stderr));
 }
 
-fn bench_command(classes: &Path, args: &[&str]) -> Command {
+/// The Netty 4 jars (Debian's libnetty-java, a dependency of zookeeper) that
+/// `ClientCnxnSocketNetty` loads; compare-zookeeper.sh adds the same for `--java-socket netty`.
+const NETTY_JARS: [&str; 8] = [
+    "buffer",
+    "codec",
+    "common",
+    "handler",
+    "resolver",
+    "transport",
+    "transport-native-epoll",
+    "transport-native-unix-common",
+];
+
+fn bench_command(classes: &Path, args: &[&str], netty: bool) -> Command {
+    let mut classpath = format!("{}:{ZOOKEEPER_JAR}", classes.display());
+    if netty {
+        for j in NETTY_JARS {
+            classpath.push_str(&format!(":/usr/share/java/netty-{j}.jar"));
+        }
+    }
     let mut cmd = Command::new(JAVA);
-    cmd.args(JVM_DEFAULT_FLAGS)
-        .arg("-cp")
-        .arg(format!("{}:{ZOOKEEPER_JAR}", classes.display()))
-        .arg("ZkJavaBench")
-        .args(args);
+    cmd.args(JVM_DEFAULT_FLAGS).arg("-cp").arg(classpath).arg("ZkJavaBench").args(args);
     cmd
 }
 
@@ -128,6 +143,11 @@ impl Fixture {
 
     /// Runs `workload` with the test's small settings under `prefix` plus `extra` arguments.
     fn run(&self, workload: &str, prefix: &str, extra: &[&str]) -> Output {
+        self.run_over(workload, prefix, extra, false)
+    }
+
+    /// As `run`; with `netty`, the Netty jars are on the class path (for `--socket netty`).
+    fn run_over(&self, workload: &str, prefix: &str, extra: &[&str], netty: bool) -> Output {
         let addr = self.server.addr();
         let pid = self.server.process().and_then(|p| p.pid()).expect("server pid").to_string();
         let sessions = SESSIONS.to_string();
@@ -151,7 +171,7 @@ impl Fixture {
         ];
         args.extend_from_slice(extra);
         args.push(workload);
-        common::run_to_end(&format!("ZkJavaBench {workload}"), bench_command(&self.classes, &args))
+        common::run_to_end(&format!("ZkJavaBench {workload}"), bench_command(&self.classes, &args, netty))
     }
 }
 
@@ -191,6 +211,11 @@ fn java_bench_create_and_mixed_against_rzk() {
     let create = json_line("create", &o);
     assert_clean("create", &o, &create, "create");
     assert!(create["keys"].is_null() && create["read_percent"].is_null(), "{create}");
+    assert_eq!(
+        create["client_socket"].as_str(),
+        Some("ClientCnxnSocketNIO"),
+        "the client's default: {create}"
+    );
 
     let o =
         f.run("mixed", "/jbench-mixed", &[&duration[..], &["--keys", "20", "--read-percent", "90"]].concat());
@@ -284,4 +309,45 @@ fn java_bench_counts_error_replies_and_fails() {
     assert_eq!(o.status.code(), Some(1), "errors must fail the run: {v}");
     assert!(num(&v, "errors") + num(&v, "errors_unmeasured") > 0.0, "{v}");
     assert!(v["first_error"].as_str().is_some_and(|e| e.contains("NoNode")), "{v}");
+}
+
+/// `--socket netty` (the client's ClientCnxnSocketNetty) in the closed loop, and an open loop
+/// (`--rate`) over the default socket: both clean, and the open loop offers what was asked.
+#[test]
+fn java_bench_over_netty_and_in_an_open_loop() {
+    let Some(f) = Fixture::start("java_bench_over_netty_and_in_an_open_loop") else { return };
+    let duration = ["--duration", "2", "--warmup", "0.5"];
+
+    let o = f.run_over(
+        "set",
+        "/jbench-netty",
+        &[&duration[..], &["--keys", "20", "--socket", "netty"]].concat(),
+        true,
+    );
+    let set = json_line("set over netty", &o);
+    assert_clean("set over netty", &o, &set, "set");
+    assert_eq!(set["client_socket"].as_str(), Some("ClientCnxnSocketNetty"), "{set}");
+    // Whatever the socket, the sets reached the server: the 20 keys' versions add up to at least
+    // the measured ops.
+    let sets = rt().block_on(async {
+        let c = connect(&f.server.addr()).await;
+        let parent = parent_of(&c, "/jbench-netty", &set).await;
+        let mut sets = 0.0;
+        for i in 0..20 {
+            let (_, stat) = c.get_data(&format!("{parent}/n{i:010}"), false).await.expect("key");
+            sets += f64::from(stat.version);
+        }
+        let _ = c.close().await;
+        sets
+    });
+    assert!(sets >= num(&set, "ops"), "{sets} versions for {set}");
+
+    let rate = 200.0;
+    let o = f.run("get", "/jbench-open", &[&duration[..], &["--keys", "20", "--rate", "200"]].concat());
+    let get = json_line("open-loop get", &o);
+    assert_clean("open-loop get", &o, &get, "get");
+    assert_eq!(num(&get, "rate_ops_per_s"), rate, "{get}");
+    // The schedule is kept (a server this idle answers in time): within 10 % of the offered rate.
+    assert!((num(&get, "ops_per_s") - rate).abs() <= rate * 0.1, "{get}");
+    assert!(num(&get["send_lag_us"], "p50") >= 0.0, "{get}");
 }
