@@ -11,6 +11,7 @@ pub mod audit_user;
 pub mod client_sasl;
 pub mod conn;
 pub mod core;
+pub mod fanout;
 pub mod four_letter;
 pub mod from_config;
 pub mod heap;

@@ -5,8 +5,9 @@
 //! lead from the queue into the socket. The writer task takes whatever is queued and sends it in
 //! one socket write; it is woken when a reply is queued ([`Outbox::push`]). A watch notification
 //! is queued without that wake-up ([`Outbox::defer`]) and the core then writes the queue straight
-//! into the socket ([`Outbox::flush`], one non-blocking write), which is how one change reaches
-//! 10,000 watching sessions without 10,000 task wake-ups. A flush writes only while the writer is
+//! into the socket ([`Outbox::flush`], one non-blocking write; for a large fan-out the fan-out
+//! thread writes half of them, `fanout`), which is how one change reaches 10,000 watching
+//! sessions without 10,000 task wake-ups. A flush writes only while the writer is
 //! not in the middle of a write, and whatever the socket does not take stays at the head of the
 //! queue for the writer, so a notification never overtakes a reply queued before it and later
 //! replies follow it. Direct writes happen with the outbox's lock held and the writer takes
@@ -64,7 +65,8 @@ struct State {
 }
 
 impl Outbox {
-    /// An outbox whose frames the core may write straight into `socket` (see the module docs).
+    /// An outbox whose frames the core (or the fan-out thread) may write straight into `socket`
+    /// (see the module docs).
     pub fn new(socket: Option<Arc<OwnedWriteHalf>>) -> Outbox {
         Outbox {
             state: Mutex::new(State { socket, ..State::default() }),

@@ -3,7 +3,8 @@
 //! Replies are queued for the connection's writer task, which batches them. A watch notification
 //! takes the direct path: it is encoded once per change and its bytes shared by every watcher,
 //! queued without waking the writer, and at the end of the core's batch each outbox that got one
-//! is flushed straight into its socket, with no wake-up of its writer.
+//! is flushed straight into its socket, with no wake-up of its writer (by the core, and for a large
+//! fan-out half of them by a second thread: `fanout`).
 
 use bytes::{BufMut, Bytes, BytesMut};
 use rzk_node::{ClientOut, ConnId};
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use crate::account::{self, Sent};
 use crate::core::Shell;
+use crate::fanout::FanoutThread;
 use crate::outbox::Outbox;
 
 /// What the node knew when it produced the output being routed.
@@ -31,6 +33,8 @@ pub struct Router {
     due: Vec<Arc<Outbox>>,
     /// The last notification encoded, and its frame (shared by every watcher of one change).
     last_event: Option<(Arc<WatcherEvent>, Bytes)>,
+    /// Shares the flushes of a large fan-out.
+    fanout: FanoutThread,
 }
 
 impl Router {
@@ -73,9 +77,7 @@ impl Router {
 
     /// Flushes the outboxes that got a notification. Called at the end of every batch of output.
     pub fn finish(&mut self) {
-        for o in self.due.drain(..) {
-            o.flush();
-        }
+        self.fanout.flush_all(&mut self.due);
     }
 
     /// The frame of `ev`: the last one's bytes again when it is the same notification.

@@ -2,7 +2,8 @@
 //! after every reply to a request the server handled before the change, and before the reply to
 //! any request it handled after (one that sees the new data). The server writes notifications
 //! straight into the sockets when nothing is queued before them (`outbox`), the path this guards;
-//! the fan-out reaches many sessions at once.
+//! the fan-out reaches many sessions at once, more than `fanout::FANOUT_SPLIT_OUTBOXES_MIN`, so
+//! the core writes the first half of them (in connection order) and the fan-out thread the rest.
 
 use std::time::Duration;
 
@@ -17,8 +18,10 @@ mod raw;
 use raw::{create, server, session};
 
 const T: Duration = Duration::from_secs(20);
-/// Watching sessions besides the one whose stream is checked.
+/// Watching sessions besides the ones whose streams are checked.
 const WATCHERS: usize = 160;
+// Enough idle watchers for the fan-out thread to take a share of the direct writes.
+const _: () = assert!(WATCHERS >= rzk_server::fanout::FANOUT_SPLIT_OUTBOXES_MIN);
 /// Reads the checked session pipelines around each change.
 const READS_AROUND: usize = 300;
 
@@ -69,36 +72,46 @@ async fn a_notification_sits_between_the_replies_to_reads_before_and_after_the_c
     let addr = srv.local_addr.to_string();
     let mut setter = session(&addr).await;
     call(&mut setter, &create("/n", b"old".to_vec())).await;
-    let mut checked = session(&addr).await;
+    // Checked: the first session to connect and the last, so that when a notification of theirs
+    // is written directly (their queue was empty at the change), one is in the core's half of the
+    // fan-out and the other in the fan-out thread's, racing the writer that the replies queued
+    // after the change wake.
+    let first = session(&addr).await;
     let mut watchers = Vec::new();
     for _ in 0..WATCHERS {
         watchers.push(session(&addr).await);
     }
+    let mut checked = [first, session(&addr).await];
     for round in 0..5 {
-        for w in &mut watchers {
+        for w in watchers.iter_mut().chain(&mut checked) {
             call(w, &get("/n", true)).await;
         }
-        call(&mut checked, &get("/n", true)).await;
-        // Reads in flight on the checked session while the change is made and fans out.
-        for _ in 0..READS_AROUND {
-            checked.send_auto(&exists("/n")).await.expect("send");
+        // Reads in flight on the checked sessions while the change is made and fans out.
+        for c in &mut checked {
+            for _ in 0..READS_AROUND {
+                c.send_auto(&exists("/n")).await.expect("send");
+            }
         }
         let set_xid = setter.send_auto(&set("/n")).await.expect("send");
-        for _ in 0..READS_AROUND {
-            checked.send_auto(&exists("/n")).await.expect("send");
+        for c in &mut checked {
+            for _ in 0..READS_AROUND {
+                c.send_auto(&exists("/n")).await.expect("send");
+            }
         }
         let r = setter.recv(T).await.expect("set reply");
         assert_eq!((r.header.xid, r.header.err), (set_xid, 0));
         let zxid = r.header.zxid;
-        let (before, after) = read_around_event(&mut checked, 2 * READS_AROUND, "/n").await;
-        assert!(
-            before.iter().all(|z| *z < zxid),
-            "round {round}: a read of the new data came before its notification"
-        );
-        assert!(
-            after.iter().all(|z| *z >= zxid),
-            "round {round}: a read of the old data came after the notification"
-        );
+        for (i, c) in checked.iter_mut().enumerate() {
+            let (before, after) = read_around_event(c, 2 * READS_AROUND, "/n").await;
+            assert!(
+                before.iter().all(|z| *z < zxid),
+                "round {round}, checked session {i}: a read of the new data came before its notification"
+            );
+            assert!(
+                after.iter().all(|z| *z >= zxid),
+                "round {round}, checked session {i}: a read of the old data came after the notification"
+            );
+        }
         for w in &mut watchers {
             let ev = w.recv(T).await.expect("notification").event().expect("a notification");
             assert_eq!((ev.event_type, ev.path.as_str()), (event_type::NODE_DATA_CHANGED, "/n"));
