@@ -3,7 +3,8 @@
 //! The outer stages of the one-way flow live here: bytes from sockets are framed and decoded
 //! (`conn`), handed to the single core task that owns the node (`core`), txns go to the log
 //! thread for group commit (`log_thread`), and replies and watch events go back out through each
-//! connection's writer. Start-up order and the accept loop are in `server`.
+//! connection's outbox (`route`, `outbox`; a large watch fan-out shares its socket writes with the
+//! `fanout` thread). Start-up order and the accept loop are in `server`.
 
 pub mod account;
 pub mod admin;
