@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use rzk_proto::txn::TxnEntry;
-use rzk_storage::snapfile::{find_valid_snapshots, read_snapshot, snapshot_files};
+use rzk_storage::snapfile::{find_valid_snapshots, open_snapshot, snapshot_files};
 use rzk_storage::{LogError, LogRead, VERSION_DIR, read_log_dir_and_tail};
 use rzk_tree::DataTree;
-use rzk_tree::snapshot::load_snapshot;
+use rzk_tree::snapshot::load_snapshot_from;
 
 use crate::settings::StorageSettings;
 
@@ -182,9 +182,10 @@ fn load_newest_snapshot(
     }
     for (zxid, path) in candidates {
         tracing::info!(file = %path.display(), "reading snapshot");
-        let loaded = read_snapshot(path)
+        // Read a part at a time, so the file is never whole in memory beside the tree.
+        let loaded = open_snapshot(path)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| load_snapshot(Bytes::from(bytes), extended_types).map_err(|e| e.to_string()));
+            .and_then(|src| load_snapshot_from(src, extended_types).map_err(|e| e.to_string()));
         match loaded {
             Ok(mut l) => {
                 l.tree.last_processed_zxid = *zxid;

@@ -347,6 +347,17 @@ pub fn find_valid_snapshots(data_dir: &Path, n: usize) -> io::Result<Vec<(i64, P
     Ok(snapshot_files(data_dir)?.into_iter().filter(|(_, p)| is_valid(p)).take(n).collect())
 }
 
+/// A snapshot file's uncompressed stream, to be read a part at a time (start-up): a plain or
+/// gzip file is read as it is consumed; a snappy one is decompressed whole first.
+pub fn open_snapshot(path: &Path) -> io::Result<Box<dyn Read + Send>> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(match Compression::of_file(&name) {
+        Compression::None => Box::new(File::open(path)?),
+        Compression::Gzip => Box::new(flate2::read::GzDecoder::new(io::BufReader::new(File::open(path)?))),
+        Compression::Snappy => Box::new(io::Cursor::new(xerial_unsnappy(&fs::read(path)?)?)),
+    })
+}
+
 /// A snapshot file's uncompressed stream.
 pub fn read_snapshot(path: &Path) -> io::Result<Vec<u8>> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -430,6 +441,9 @@ mod tests {
             let p = write_snapshot(dir.path(), z, &stream, c).unwrap();
             assert!(is_valid(&p), "{c:?}");
             assert_eq!(read_snapshot(&p).unwrap(), stream, "{c:?}");
+            let mut streamed = Vec::new();
+            open_snapshot(&p).unwrap().read_to_end(&mut streamed).unwrap();
+            assert_eq!(streamed, stream, "{c:?}, read as a stream");
         }
         let found = find_valid_snapshots(dir.path(), 100).unwrap();
         assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [3, 2, 1]);

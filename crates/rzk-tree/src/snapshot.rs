@@ -25,9 +25,12 @@ use bytes::{BufMut, Bytes};
 use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
 
 use crate::arena::Slots;
+
+mod load;
 use crate::digest::DIGEST_VERSION;
 use crate::node::DataNode;
 use crate::tree::DataTree;
+pub use load::{SNAPSHOT_READ_PART_BYTES, load_snapshot_from};
 
 /// `FileSnap.SNAP_MAGIC` ("ZKSN").
 pub const SNAP_MAGIC: i32 = 0x5a4b534e;
@@ -44,6 +47,8 @@ pub enum SnapError {
     Crc { stored: i64, computed: i64 },
     #[error("invalid data tree: cannot find parent {parent} of {path}")]
     NoParent { parent: String, path: String },
+    #[error("reading the snapshot: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// What the digest section of a snapshot says (`ZxidDigest`).
@@ -378,47 +383,11 @@ pub struct LoadedSnapshot {
     pub digest: Option<ZxidDigest>,
 }
 
-/// Reads a whole (uncompressed) snapshot stream, checking its seals. `tree.last_processed_zxid`
+/// Reads a whole (uncompressed) snapshot stream held in memory, checking its seals (see
+/// [`load_snapshot_from`], which reads one from a file a part at a time). `tree.last_processed_zxid`
 /// is left at 0: the caller sets it from the file name, as ZooKeeper does.
 pub fn load_snapshot(bytes: Bytes, extended_types: bool) -> Result<LoadedSnapshot, SnapError> {
-    let total = bytes.len();
-    let mut r = Reader::new(bytes.clone(), usize::MAX);
-    let header = FileHeader::decode(&mut r)?;
-    if header.magic != SNAP_MAGIC {
-        return Err(SnapError::BadMagic(header.magic));
-    }
-    let mut tree = read_tree_body(&mut r, extended_types)?;
-    check_seal(&bytes, total - r.remaining(), &mut r)?;
-    let mut digest = None;
-    if r.remaining() >= 20 {
-        let zxid = r.read_i64()?;
-        let version = r.read_i32()?;
-        let d = if version < 2 {
-            // Pre-3.6.0 snapshots kept the digest as a hex string.
-            let s = r.read_ustring()?.unwrap_or_default();
-            u64::from_str_radix(&s, 16).unwrap_or(0) as i64
-        } else {
-            r.read_i64()?
-        };
-        check_seal(&bytes, total - r.remaining(), &mut r)?;
-        if zxid > 0 {
-            digest = Some(ZxidDigest { zxid, version, digest: d });
-        }
-    }
-    tree.last_processed_zxid = 0;
-    Ok(LoadedSnapshot { tree, dbid: header.dbid, digest })
-}
-
-fn check_seal(all: &Bytes, upto: usize, r: &mut Reader) -> Result<(), SnapError> {
-    let mut a = adler2::Adler32::new();
-    a.write_slice(&all[..upto]);
-    let computed = a.checksum() as i64;
-    let stored = r.read_i64()?;
-    let _slash = r.read_ustring()?;
-    if stored != computed {
-        return Err(SnapError::Crc { stored, computed });
-    }
-    Ok(())
+    load_snapshot_from(&bytes[..], extended_types)
 }
 
 /// Sessions, ACL cache and nodes (what follows the file header, and what SNAP sync sends).
@@ -444,18 +413,28 @@ pub fn read_tree_body(r: &mut Reader, extended_types: bool) -> Result<DataTree, 
         let data = r.read_buffer()?;
         let acl = r.read_i64()?;
         let stat = StatPersisted::decode(r)?;
-        let key = if path.is_empty() { "/" } else { path.as_str() };
-        let node = DataNode::new(key, data.as_deref(), acl, stat);
-        if key != "/" {
-            let parent = rzk_proto::path::parent(key).unwrap_or("/");
-            if tree.node(parent).is_none() {
-                return Err(SnapError::NoParent { parent: parent.to_owned(), path });
-            }
-        }
-        tree.insert_loaded(node);
+        tree.insert_loaded(node_from_record(&tree, path, data.as_deref(), acl, stat)?);
     }
     tree.finish_load();
     Ok(tree)
+}
+
+/// A node read from a snapshot ("" is the root), once its parent is known to be in the tree.
+fn node_from_record(
+    tree: &DataTree,
+    path: String,
+    data: Option<&[u8]>,
+    acl: i64,
+    stat: StatPersisted,
+) -> Result<DataNode, SnapError> {
+    let key = if path.is_empty() { "/" } else { path.as_str() };
+    if key != "/" {
+        let parent = rzk_proto::path::parent(key).unwrap_or("/");
+        if tree.node(parent).is_none() {
+            return Err(SnapError::NoParent { parent: parent.to_owned(), path: path.clone() });
+        }
+    }
+    Ok(DataNode::new(key, data, acl, stat))
 }
 
 #[cfg(test)]
