@@ -30,6 +30,9 @@
 #   --outstanding K         requests in flight per session (default 16)
 #   --rate R                create/set/get/mixed as an open loop offering R ops/s in all (latency
 #                           from each request's scheduled time; compares tails at the same load)
+#   --lag-void-us US        --rate: a run whose bench sent late by more than US at p99 (send lag:
+#                           the bench itself, or the whole VM, stalled) is left out of the medians
+#                           and counted in the row "void runs" (default 2000; 0 keeps every run)
 #   --value-bytes B         bytes per value (default 100)
 #   --read-percent P        reads in mixed (default 90)
 #   --watchers K            watching sessions in watch (default 10000)
@@ -58,7 +61,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 workloads="" client=rzk java_socket=nio
-rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate=
+rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate= lag_void_us=2000
 watchers=10000 watch_rounds=10 session_count=10000 detached_count=100000 load_nodes=1000000 heap=2g
 dir="" results="" keep=0
 for a in "$@"; do
@@ -78,6 +81,7 @@ while [ $# -gt 0 ]; do
     --sessions) sessions=$2; shift ;;
     --outstanding) outstanding=$2; shift ;;
     --rate) rate=$2; shift ;;
+    --lag-void-us) lag_void_us=$2; shift ;;
     --value-bytes) value_bytes=$2; shift ;;
     --read-percent) read_percent=$2; shift ;;
     --watchers) watchers=$2; shift ;;
@@ -304,7 +308,7 @@ for r in $(seq 1 "$rounds"); do
 done
 
 # ---- table: the median over rounds of each figure, per server ----
-table=$(jq -rs --arg order "$workloads" '
+table=$(jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
   def median: map(select(. != null)) | sort
     | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -337,15 +341,21 @@ table=$(jq -rs --arg order "$workloads" '
      end)
     + [["server cpu %", "-", pct(.server_cpu_s)], ["bench cpu %", "-", pct(.client_cpu_s)],
        ["errors", "lower", .errors]];
+  def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
   . as $runs
   | ($order | split(",")) as $ws
   | $ws[] as $w
-  | [$runs[] | select(.workload == $w and (.failed | not))] as $ok
-  | ([$ok[] | metrics] | first // []) as $shape
-  | range(0; $shape | length) as $i
-  | [$w, $shape[$i][0], $shape[$i][1],
-     ([$ok[] | select(.label == "rzk") | metrics[$i][2]] | median),
-     ([$ok[] | select(.label == "zookeeper") | metrics[$i][2]] | median)]
+  | [$runs[] | select(.workload == $w and (.failed | not))] as $done
+  | [$done[] | select(void | not)] as $ok
+  | ([$done[] | metrics] | first // []) as $shape
+  | ((range(0; $shape | length) as $i
+      | [$w, $shape[$i][0], $shape[$i][1],
+         ([$ok[] | select(.label == "rzk") | metrics[$i][2]] | median),
+         ([$ok[] | select(.label == "zookeeper") | metrics[$i][2]] | median)]),
+     (if any($done[]; .send_lag_us) and $lagmax > 0 then
+        [$w, "void runs", "-", ([$done[] | select(.label == "rzk" and void)] | length),
+         ([$done[] | select(.label == "zookeeper" and void)] | length)]
+      else empty end))
   | map(if . == null then "-" else tostring end) | @tsv' "$results")
 
 fmt() {
@@ -357,7 +367,7 @@ fmt() {
   printf '%-9s %-16s %-7s %12s %12s %8s\n' workload figure better rzk zookeeper rzk/zk
   while IFS=$'\t' read -r w fig better a b; do
     ratio=-
-    if [ "$a" != - ] && [ "$b" != - ]; then
+    if [ "$a" != - ] && [ "$b" != - ] && [ "$fig" != "void runs" ]; then
       ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b != 0) printf "%.2f", a / b; else print "-" }')
     fi
     printf '%-9s %-16s %-7s %12s %12s %8s\n' "$w" "$fig" "$better" "$(fmt "$a")" "$(fmt "$b")" "$ratio"
