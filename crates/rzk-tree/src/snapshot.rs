@@ -20,16 +20,18 @@
 //! and the image is the tree at exactly its zxid, which ZooKeeper's loader (built for fuzzier
 //! ones) reads as well. [`SnapshotJob::step`] serializes a bounded number of nodes at a time and
 //! [`SnapshotJob::take_nodes`] hands over what is ready, so the stream is never whole in memory.
+//! Loading is the same in reverse: [`load_snapshot_from`] (`load`) reads the stream a part at a
+//! time and builds the tree record by record.
 
 use bytes::{BufMut, Bytes};
 use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
 
 use crate::arena::Slots;
-
-mod load;
 use crate::digest::DIGEST_VERSION;
 use crate::node::DataNode;
 use crate::tree::DataTree;
+
+mod load;
 pub use load::{SNAPSHOT_READ_PART_BYTES, load_snapshot_from};
 
 /// `FileSnap.SNAP_MAGIC` ("ZKSN").
