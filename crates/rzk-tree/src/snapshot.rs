@@ -394,27 +394,48 @@ pub fn load_snapshot(bytes: Bytes, extended_types: bool) -> Result<LoadedSnapsho
 
 /// Sessions, ACL cache and nodes (what follows the file header, and what SNAP sync sends).
 pub fn read_tree_body(r: &mut Reader, extended_types: bool) -> Result<DataTree, SnapError> {
+    read_body(r, extended_types)
+}
+
+/// Where a snapshot's records come from: a stream held in memory (a [`Reader`]) or one read a
+/// part at a time (`load`).
+trait Records {
+    /// Decodes one record with `decode`. It must not act before it succeeds: a source read in
+    /// parts runs it again from the record's start when a part held only some of the record.
+    fn record<T>(&mut self, decode: impl Fn(&mut Reader) -> Result<T, SnapError>) -> Result<T, SnapError>;
+}
+
+impl Records for Reader {
+    fn record<T>(&mut self, decode: impl Fn(&mut Reader) -> Result<T, SnapError>) -> Result<T, SnapError> {
+        decode(self)
+    }
+}
+
+/// The body of [`read_tree_body`], record by record, from either source.
+fn read_body(src: &mut impl Records, extended_types: bool) -> Result<DataTree, SnapError> {
     let mut tree = DataTree::empty(extended_types);
-    let count = r.read_i32()?;
+    let count = src.record(|r| Ok(r.read_i32()?))?;
     for _ in 0..count.max(0) {
-        let id = r.read_i64()?;
-        let timeout = r.read_i32()?;
+        let (id, timeout) = src.record(|r| Ok((r.read_i64()?, r.read_i32()?)))?;
         tree.sessions.insert(id, timeout);
     }
-    let acl_count = r.read_i32()?;
+    let acl_count = src.record(|r| Ok(r.read_i32()?))?;
     for _ in 0..acl_count.max(0) {
-        let idx = r.read_i64()?;
-        let list = Vec::<Acl>::decode(r)?;
+        let (idx, list) = src.record(|r| Ok((r.read_i64()?, Vec::<Acl>::decode(r)?)))?;
         tree.acls.insert_loaded(idx, list);
     }
     loop {
-        let path = r.read_ustring()?.unwrap_or_default();
-        if path == "/" {
-            break;
-        }
-        let data = r.read_buffer()?;
-        let acl = r.read_i64()?;
-        let stat = StatPersisted::decode(r)?;
+        let node = src.record(|r| {
+            let path = r.read_ustring()?.unwrap_or_default();
+            if path == "/" {
+                return Ok(None);
+            }
+            let data = r.read_buffer()?;
+            let acl = r.read_i64()?;
+            let stat = StatPersisted::decode(r)?;
+            Ok(Some((path, data, acl, stat)))
+        })?;
+        let Some((path, data, acl, stat)) = node else { break };
         tree.insert_loaded(node_from_record(&tree, path, data.as_deref(), acl, stat)?);
     }
     tree.finish_load();
@@ -433,7 +454,8 @@ fn node_from_record(
     if key != "/" {
         let parent = rzk_proto::path::parent(key).unwrap_or("/");
         if tree.node(parent).is_none() {
-            return Err(SnapError::NoParent { parent: parent.to_owned(), path: path.clone() });
+            let parent = parent.to_owned();
+            return Err(SnapError::NoParent { parent, path });
         }
     }
     Ok(DataNode::new(key, data, acl, stat))

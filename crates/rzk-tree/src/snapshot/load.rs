@@ -7,10 +7,9 @@ use std::io::Read;
 
 use adler2::Adler32;
 use bytes::{Buf, Bytes};
-use rzk_proto::{Acl, DecodeError, FileHeader, Jute, Reader, StatPersisted};
+use rzk_proto::{DecodeError, FileHeader, Jute, Reader};
 
-use super::{LoadedSnapshot, SNAP_MAGIC, SnapError, ZxidDigest, node_from_record};
-use crate::tree::DataTree;
+use super::{LoadedSnapshot, Records, SNAP_MAGIC, SnapError, ZxidDigest, read_body};
 
 /// Bytes read from the stream at a time (more when one record is longer).
 pub const SNAPSHOT_READ_PART_BYTES: usize = 4 * 1024 * 1024;
@@ -34,32 +33,7 @@ fn load_in_parts(
     if header.magic != SNAP_MAGIC {
         return Err(SnapError::BadMagic(header.magic));
     }
-    let mut tree = DataTree::empty(extended_types);
-    let count = s.record(|r| Ok(r.read_i32()?))?;
-    for _ in 0..count.max(0) {
-        let (id, timeout) = s.record(|r| Ok((r.read_i64()?, r.read_i32()?)))?;
-        tree.sessions.insert(id, timeout);
-    }
-    let acl_count = s.record(|r| Ok(r.read_i32()?))?;
-    for _ in 0..acl_count.max(0) {
-        let (idx, list) = s.record(|r| Ok((r.read_i64()?, Vec::<Acl>::decode(r)?)))?;
-        tree.acls.insert_loaded(idx, list);
-    }
-    loop {
-        let node = s.record(|r| {
-            let path = r.read_ustring()?.unwrap_or_default();
-            if path == "/" {
-                return Ok(None);
-            }
-            let data = r.read_buffer()?;
-            let acl = r.read_i64()?;
-            let stat = StatPersisted::decode(r)?;
-            Ok(Some((path, data, acl, stat)))
-        })?;
-        let Some((path, data, acl, stat)) = node else { break };
-        tree.insert_loaded(node_from_record(&tree, path, data.as_deref(), acl, stat)?);
-    }
-    tree.finish_load();
+    let mut tree = read_body(&mut s, extended_types)?;
     s.seal()?;
     let mut digest = None;
     if s.holds(20)? {
@@ -93,13 +67,9 @@ struct Parts<R> {
     adler: Adler32,
 }
 
-impl<R: Read> Parts<R> {
-    fn new(src: R, part_bytes: usize) -> Self {
-        Parts { src, part_bytes: part_bytes.max(1), buf: Bytes::new(), eof: false, adler: Adler32::new() }
-    }
-
-    /// Decodes one record with `decode` (which must not act before it succeeds: it is run again
-    /// from the record's start when the part held only some of it) and consumes its bytes.
+impl<R: Read> Records for Parts<R> {
+    /// Decodes one record from the part at hand, reading further parts while it holds only some
+    /// of it, and consumes its bytes (into the checksum).
     fn record<T>(&mut self, decode: impl Fn(&mut Reader) -> Result<T, SnapError>) -> Result<T, SnapError> {
         loop {
             let mut r = Reader::new(self.buf.clone(), usize::MAX);
@@ -121,6 +91,12 @@ impl<R: Read> Parts<R> {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl<R: Read> Parts<R> {
+    fn new(src: R, part_bytes: usize) -> Self {
+        Parts { src, part_bytes: part_bytes.max(1), buf: Bytes::new(), eof: false, adler: Adler32::new() }
     }
 
     /// Checks a seal: the Adler-32 of every byte before it, then "/".
@@ -164,6 +140,8 @@ impl<R: Read> Parts<R> {
 mod tests {
     use super::*;
     use crate::snapshot::SnapshotJob;
+    use crate::tree::DataTree;
+    use rzk_proto::Acl;
     use rzk_proto::codes::op;
     use rzk_proto::txn::TxnBody;
     use rzk_proto::{CreateTxn, TxnHeader};
