@@ -2,190 +2,127 @@
 //! milliseconds: a sleep ends at the first millisecond tick at or after its deadline. At 10,000
 //! ops/s over 8 sessions a session sends every 0.8 ms, so with tokio's timer most requests would
 //! leave 0–1 ms after their scheduled time, and that lateness of the bench would be counted in
-//! every latency (which runs from the scheduled time). The [`Pacer`] is one thread that sleeps
-//! with the OS's high-resolution timer (a condvar wait with a timeout) until the earliest
-//! deadline asked for and wakes the tasks waiting on it. How late sends still leave is measured
-//! and reported (`send_lag_us`).
+//! every latency (which runs from the scheduled time), for whichever server is measured.
+//!
+//! Each paced session owns a [`Pacer`]: a Linux `timerfd` armed for its next send time and
+//! registered with the runtime's I/O driver. The runtime thread waiting in `epoll_wait` wakes
+//! when the timer fires and runs the session at once: no timer slack (a `timerfd` is exact, where
+//! a sleeping thread's timeout may be 50 µs late) and no hand-off from a timer thread to a
+//! runtime thread (on a virtual machine each cross-thread wake-up costs tens of microseconds).
+//! How late sends still leave is measured and reported (`send_lag_us`).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
-use std::thread;
-use std::time::Instant;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
-/// A deadline and the task to wake at it.
-struct Entry {
-    at: Instant,
-    /// Order of registration, so entries with equal deadlines compare.
-    seq: u64,
-    waker: Waker,
-}
+use tokio::io::unix::AsyncFd;
 
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
-#[derive(Default)]
-struct State {
-    due: BinaryHeap<Reverse<Entry>>,
-    next_seq: u64,
-    stopped: bool,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves the heap whole: go on with it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The timer thread; stopped when the `Pacer` is dropped. Clones of [`Pacer::until`]'s futures
-/// may outlive it: they then end at once.
+/// One session's send timer.
 pub struct Pacer {
-    shared: Arc<Shared>,
-    thread: Option<thread::JoinHandle<()>>,
+    fd: AsyncFd<OwnedFd>,
 }
 
 impl Pacer {
-    pub fn start() -> std::io::Result<Pacer> {
-        let shared = Arc::new(Shared { state: Mutex::new(State::default()), changed: Condvar::new() });
-        let s = shared.clone();
-        let thread = thread::Builder::new().name("bench-pacer".into()).spawn(move || run(&s))?;
-        Ok(Pacer { shared, thread: Some(thread) })
-    }
-
-    /// A future that ends at `at` (or at once if it has passed).
-    pub fn until(&self, at: Instant) -> Until {
-        Until { shared: self.shared.clone(), at, registered: None }
-    }
-}
-
-impl Drop for Pacer {
-    fn drop(&mut self) {
-        self.shared.lock().stopped = true;
-        self.shared.changed.notify_one();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    /// A timer on the current runtime's I/O driver (call from within the runtime).
+    pub fn new() -> io::Result<Pacer> {
+        // SAFETY: timerfd_create takes no pointers; a non-negative result is a new descriptor
+        // that nothing else owns.
+        let raw =
+            unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
         }
+        // SAFETY: `raw` is a fresh descriptor owned by nobody else (above).
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: an OwnedFd keeps its descriptor open and the same until it is dropped, which
+        // is when the AsyncFd holding it is dropped.
+        let fd = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }?;
+        Ok(Pacer { fd })
     }
-}
 
-/// The thread: wake every task whose deadline has come, then sleep until the earliest left.
-fn run(shared: &Shared) {
-    let mut state = shared.lock();
-    loop {
-        if state.stopped {
-            // Whoever still waits goes on at once rather than never.
-            for Reverse(e) in state.due.drain() {
-                e.waker.wake();
-            }
-            return;
-        }
+    /// Ends at `at` (at once if it has passed). Arming again (a later call) replaces the
+    /// deadline, so a wait given up for a reply leaves nothing behind.
+    pub async fn until(&self, at: Instant) -> io::Result<()> {
         let now = Instant::now();
-        while state.due.peek().is_some_and(|Reverse(e)| e.at <= now) {
-            if let Some(Reverse(e)) = state.due.pop() {
-                e.waker.wake();
-            }
+        if at <= now {
+            return Ok(());
         }
-        state = match state.due.peek() {
-            Some(Reverse(e)) => {
-                let wait = e.at.saturating_duration_since(now);
-                match shared.changed.wait_timeout(state, wait) {
-                    Ok((s, _)) => s,
-                    Err(e) => e.into_inner().0,
-                }
+        self.arm(at - now)?;
+        loop {
+            let mut ready = self.fd.readable().await?;
+            if self.expired()? {
+                return Ok(());
             }
-            None => shared.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
-        };
+            // Readiness left over from an expiry consumed or disarmed before this wait.
+            ready.clear_ready();
+        }
     }
-}
 
-/// See [`Pacer::until`].
-pub struct Until {
-    shared: Arc<Shared>,
-    at: Instant,
-    /// The waker last handed to the thread (registered again only when it changes).
-    registered: Option<Waker>,
-}
+    /// One expiry, `wait` from now (a one-shot timer).
+    fn arm(&self, wait: Duration) -> io::Result<()> {
+        // A zero it_value disarms the timer: wait at least a nanosecond.
+        let nanos = wait.subsec_nanos().max(u32::from(wait.as_secs() == 0));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec {
+                tv_sec: wait.as_secs().try_into().unwrap_or(libc::time_t::MAX),
+                tv_nsec: nanos.into(),
+            },
+        };
+        // SAFETY: `spec` is a valid itimerspec for the call; the old value is not asked for.
+        let r = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    }
 
-impl Future for Until {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.at {
-            return Poll::Ready(());
+    /// Whether the timer has fired since it was last armed (reads its expiry count).
+    fn expired(&self) -> io::Result<bool> {
+        let mut count = 0u64;
+        // SAFETY: reads at most 8 bytes into `count`, which is 8 bytes long.
+        let n = unsafe { libc::read(self.fd.as_raw_fd(), (&raw mut count).cast(), 8) };
+        if n == 8 {
+            return Ok(true);
         }
-        if self.registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            return Poll::Pending;
-        }
-        let mut state = self.shared.lock();
-        if state.stopped {
-            return Poll::Ready(());
-        }
-        let earliest = state.due.peek().is_none_or(|Reverse(e)| self.at < e.at);
-        let seq = state.next_seq;
-        state.next_seq += 1;
-        state.due.push(Reverse(Entry { at: self.at, seq, waker: cx.waker().clone() }));
-        drop(state);
-        if earliest {
-            self.shared.changed.notify_one();
-        }
-        self.registered = Some(cx.waker().clone());
-        Poll::Pending
+        let e = io::Error::last_os_error();
+        if n < 0 && e.kind() == io::ErrorKind::WouldBlock { Ok(false) } else { Err(e) }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[tokio::test(flavor = "current_thread")]
     async fn never_wakes_before_the_deadline() {
         // How late it wakes is a measurement (`send_lag_us` of a `--rate` run), not a test.
-        let pacer = Pacer::start().expect("thread");
+        let pacer = Pacer::new().expect("timerfd");
         for i in 0..200u32 {
             // Deadlines between milliseconds, as an open-loop schedule makes them.
             let at = Instant::now() + Duration::from_micros(300 + u64::from(i % 7) * 90);
-            pacer.until(at).await;
+            pacer.until(at).await.expect("wait");
             assert!(Instant::now() >= at);
         }
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn deadlines_in_any_order_all_end_and_a_stopped_pacer_ends_its_futures() {
-        let pacer = Pacer::start().expect("thread");
-        let base = Instant::now();
-        let waits: Vec<_> =
-            [5u64, 1, 3, 1, 4].iter().map(|ms| pacer.until(base + Duration::from_millis(*ms))).collect();
-        for w in waits {
-            w.await;
+    async fn a_wait_given_up_leaves_the_next_one_exact() {
+        let pacer = Pacer::new().expect("timerfd");
+        // Armed for 1 ms, given up after its first poll, then left to fire unread.
+        let abandoned = pacer.until(Instant::now() + Duration::from_millis(1));
+        tokio::pin!(abandoned);
+        tokio::select! {
+            biased;
+            _ = &mut abandoned => panic!("ended before its deadline"),
+            () = std::future::ready(()) => {}
         }
-        assert!(base.elapsed() >= Duration::from_millis(5));
-        let far = pacer.until(Instant::now() + Duration::from_secs(3600));
-        drop(pacer);
-        tokio::time::timeout(Duration::from_secs(5), far).await.expect("ends once the pacer stops");
+        std::thread::sleep(Duration::from_millis(3));
+        // The stale expiry does not end the next wait early.
+        let at = Instant::now() + Duration::from_millis(20);
+        pacer.until(at).await.expect("wait");
+        assert!(Instant::now() >= at, "ended {:?} early", at - Instant::now());
+        // A deadline already past ends at once.
+        tokio::time::timeout(Duration::from_secs(5), pacer.until(Instant::now() - Duration::from_millis(1)))
+            .await
+            .expect("at once")
+            .expect("wait");
     }
 }

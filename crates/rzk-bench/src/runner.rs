@@ -8,8 +8,8 @@
 //! With a rate (`--rate`, open loop) each session sends on its own fixed schedule (the sessions'
 //! schedules interleaved), up to `outstanding` in flight; a request's latency runs from its
 //! scheduled time, so time spent waiting behind a slow server counts. The send times are kept by
-//! the [`Pacer`] thread (tokio's millisecond timer would send most requests late), and how late
-//! requests still leave is measured too (`send_lag`).
+//! each session's [`Pacer`] (tokio's millisecond timer would send most requests late), and how
+//! late requests still leave is measured too (`send_lag`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -126,10 +126,6 @@ pub async fn run(pipes: Vec<Pipe>, plan: Plan<'_>) -> Result<(Outcome, Vec<Pipe>
         recorder: Recorder::new()?,
         lag: Recorder::new()?,
     });
-    let pacer = match plan.rate {
-        Some(_) => Some(Arc::new(Pacer::start()?)),
-        None => None,
-    };
     let requests = Arc::new(plan.requests);
     let mut sessions = JoinSet::new();
     let n = pipes.len().max(1) as u32;
@@ -137,18 +133,15 @@ pub async fn run(pipes: Vec<Pipe>, plan: Plan<'_>) -> Result<(Outcome, Vec<Pipe>
     for (s, pipe) in pipes.into_iter().enumerate() {
         let st = WorkerState::new(s as u32, 0);
         // Each session sends every `n / rate` seconds, shifted by its share of one period.
-        let schedule = plan.rate.map(|r| {
-            let period = Duration::from_secs_f64(f64::from(n) / r as f64);
-            Schedule { next: start + period.mul_f64(s as f64 / f64::from(n)), period }
-        });
-        sessions.spawn(session(
-            shared.clone(),
-            requests.clone(),
-            pipe,
-            plan.outstanding as usize,
-            st,
-            schedule.zip(pacer.clone()),
-        ));
+        let paced = match plan.rate {
+            Some(r) => {
+                let period = Duration::from_secs_f64(f64::from(n) / r as f64);
+                let next = start + period.mul_f64(s as f64 / f64::from(n));
+                Some((Schedule { next, period }, Pacer::new()?))
+            }
+            None => None,
+        };
+        sessions.spawn(session(shared.clone(), requests.clone(), pipe, plan.outstanding as usize, st, paced));
     }
     if first == WARMUP {
         tokio::time::sleep(plan.warmup).await;
@@ -250,7 +243,7 @@ async fn session(
     mut pipe: Pipe,
     outstanding: usize,
     mut st: WorkerState,
-    paced: Option<(Schedule, Arc<Pacer>)>,
+    paced: Option<(Schedule, Pacer)>,
 ) -> Option<Pipe> {
     let (mut schedule, pacer) = paced.unzip();
     let mut local = shared.recorder.local();
@@ -295,7 +288,12 @@ async fn session(
         let wake = if done || blocked { None } else { schedule.map(|s| s.next) };
         let wake = async {
             match (wake, &pacer) {
-                (Some(t), Some(p)) => p.until(t).await,
+                (Some(t), Some(p)) => {
+                    if p.until(t).await.is_err() {
+                        // The timer failed (not seen in practice): only replies wake the session.
+                        std::future::pending::<()>().await;
+                    }
+                }
                 _ => std::future::pending().await,
             }
         };
