@@ -33,6 +33,11 @@
 #   --lag-void-us US        --rate: a run whose bench sent late by more than US at p99 (send lag:
 #                           the bench itself, or the whole VM, stalled) is left out of the medians
 #                           and counted in the row "void runs" (default 2000; 0 keeps every run)
+#   --disk-floor            --rate: in every round, after the two servers' runs of create, set,
+#                           get and mixed, run `rzk bench disk` in the same directory with the
+#                           same schedule (no server: paced writes of a txn's size, group
+#                           commit, one fdatasync per batch): the latency the disk alone gives
+#                           at that load, printed in a table of its own (label "disk")
 #   --value-bytes B         bytes per value (default 100)
 #   --read-percent P        reads in mixed (default 90)
 #   --watchers K            watching sessions in watch (default 10000)
@@ -63,7 +68,7 @@ root=$(pwd)
 workloads="" client=rzk java_socket=nio
 rounds=3 duration=30 warmup=5 sessions=8 outstanding=16 value_bytes=100 read_percent=90 rate= lag_void_us=2000
 watchers=10000 watch_rounds=10 session_count=10000 detached_count=100000 load_nodes=1000000 heap=2g
-dir="" results="" keep=0
+dir="" results="" keep=0 disk_floor=0
 for a in "$@"; do
   if [ "$a" = --quick ]; then
     rounds=1 duration=5 warmup=1 watchers=1000 watch_rounds=3 session_count=2000 detached_count=5000 load_nodes=100000
@@ -82,6 +87,7 @@ while [ $# -gt 0 ]; do
     --outstanding) outstanding=$2; shift ;;
     --rate) rate=$2; shift ;;
     --lag-void-us) lag_void_us=$2; shift ;;
+    --disk-floor) disk_floor=1 ;;
     --value-bytes) value_bytes=$2; shift ;;
     --read-percent) read_percent=$2; shift ;;
     --watchers) watchers=$2; shift ;;
@@ -293,6 +299,24 @@ run_one() { # label port pid workload
   fi
 }
 
+# The disk's own latency at the run's schedule (`rzk bench disk`, always rzk's bench).
+run_floor() { # workload
+  local w=$1 line reads=0
+  case $w in get) reads=100 ;; mixed) reads=$read_percent ;; create | set) ;; *) return 0 ;; esac
+  echo "  $w: disk floor ..." >&2
+  if line=$("$rzk" bench --json --label disk --rate "$rate" --value-bytes "$value_bytes" \
+    disk --dir "$dir" --read-percent "$reads" --duration "$duration" --warmup "$warmup" 2>>"$bench_log"); then
+    jq -c --arg w "$w" '.workload = $w' <<<"$line" >>"$results"
+  else
+    echo "  $w: disk floor failed (see $bench_log)" >&2
+  fi
+}
+
+if [ "$disk_floor" = 1 ] && [ -z "$rate" ]; then
+  echo "compare-zookeeper: --disk-floor needs --rate" >&2
+  exit 2
+fi
+
 IFS=, read -r -a wl <<<"$workloads"
 for r in $(seq 1 "$rounds"); do
   echo "round $r of $rounds" >&2
@@ -304,6 +328,7 @@ for r in $(seq 1 "$rounds"); do
       run_one zookeeper "$zk_port" "$zk_pid" "$w"
       run_one rzk "$rzk_port" "$rzk_pid" "$w"
     fi
+    [ "$disk_floor" = 0 ] || run_floor "$w"
   done
 done
 
@@ -373,4 +398,27 @@ fmt() {
     printf '%-9s %-16s %-7s %12s %12s %8s\n' "$w" "$fig" "$better" "$(fmt "$a")" "$(fmt "$b")" "$ratio"
   done <<<"$table"
 } | tee -a "${results%.jsonl}.txt"
+
+if [ "$disk_floor" = 1 ]; then
+  jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
+    def median: map(select(. != null)) | sort
+      | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+        else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
+    . as $runs | ($order | split(","))[] as $w
+    | [$runs[] | select(.label == "disk" and .workload == $w and (void | not))] as $ok
+    | select([$runs[] | select(.label == "disk" and .workload == $w)] | length > 0)
+    | [$w, ($ok | map(.latency_us.p50) | median), ($ok | map(.latency_us.p90) | median),
+       ($ok | map(.latency_us.p99) | median), ($ok | map(.latency_us.p999) | median),
+       ([$runs[] | select(.label == "disk" and .workload == $w and void)] | length)]
+    | map(if . == null then "-" else tostring end) | @tsv' "$results" |
+    {
+      echo
+      echo "disk floor: rzk bench disk, no server, same directory and schedule (median of runs)"
+      printf '%-9s %9s %9s %9s %9s %10s\n' workload "p50 us" "p90 us" "p99 us" "p999 us" "void runs"
+      while IFS=$'\t' read -r w a b c d v; do
+        printf '%-9s %9s %9s %9s %9s %10s\n' "$w" "$(fmt "$a")" "$(fmt "$b")" "$(fmt "$c")" "$(fmt "$d")" "$v"
+      done
+    } | tee -a "${results%.jsonl}.txt"
+fi
 echo "results: $results (table: ${results%.jsonl}.txt)" >&2

@@ -130,6 +130,16 @@ pub enum WorkloadCmd {
         #[arg(long, conflicts_with = "hold")]
         detach: bool,
     },
+    /// No server: the disk's floor under write latency at --rate (paced writes of a setData
+    /// txn's size, group commit, one fdatasync per batch, into a sparse file as the logs are).
+    Disk {
+        /// Directory to write the file in (put it where the servers' dataDir is).
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+        /// Share of reads, in percent (they cost nothing; as mixed's --read-percent).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+        read_percent: u8,
+    },
     /// Build N nodes under a parent, pipelined (for memory and restart measurements).
     Load {
         /// Nodes to create.
@@ -178,6 +188,7 @@ pub enum Workload {
     Watch { watchers: u32, rounds: u32 },
     Sessions { count: u32, parallel: u32, hold: Duration, detach: bool },
     Load { nodes: u64, parent: String },
+    Disk { dir: std::path::PathBuf, read_percent: u8 },
 }
 
 impl Workload {
@@ -191,6 +202,7 @@ impl Workload {
             Workload::Watch { .. } => "watch",
             Workload::Sessions { .. } => "sessions",
             Workload::Load { .. } => "load",
+            Workload::Disk { .. } => "disk",
         }
     }
 }
@@ -278,6 +290,7 @@ fn workload(cmd: WorkloadCmd, prefix: &str) -> Result<Workload, String> {
             in_range("--parallel", u64::from(parallel), 1, u64::from(SESSIONS_MAX))?;
             Workload::Sessions { count, parallel, hold: seconds("--hold", hold, true)?, detach }
         }
+        WorkloadCmd::Disk { dir, read_percent } => Workload::Disk { dir, read_percent },
         WorkloadCmd::Load { nodes, parent } => {
             in_range("--nodes", nodes, 1, u64::from(u32::MAX))?;
             let parent = parent.unwrap_or_else(|| format!("{}/load", prefix.trim_end_matches('/')));

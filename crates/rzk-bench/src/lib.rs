@@ -11,7 +11,12 @@
 //!           [--threads T] [--json]
 //! workloads: create | set | get | mixed [--read-percent P] | watch [--watchers K] [--rounds R]
 //!            | sessions [--count K] [--parallel C] [--hold S | --detach] | load --nodes N [--parent PATH]
+//!            | disk --rate OPS [--dir DIR] [--read-percent P]
 //! ```
+//!
+//! `disk` talks to no server: it writes a txn's worth of bytes per op on the `--rate` schedule
+//! into a file in `--dir` with group commit (one fdatasync per batch), the floor the disk puts
+//! under any server's write latency at that load (`workload/disk.rs`).
 //!
 //! Set-up (sessions, parent nodes, the `--keys` nodes of get/set/mixed) and tear-down are never
 //! measured; nor is the warm-up. Nodes are left on the server under
@@ -25,9 +30,9 @@
 //! | field | meaning |
 //! |---|---|
 //! | `tool`, `schema` | `"rzk-bench"`, and the version of this shape (1) |
-//! | `workload` | `create`, `set`, `get`, `mixed`, `watch`, `sessions` or `load` |
+//! | `workload` | `create`, `set`, `get`, `mixed`, `watch`, `sessions`, `load` or `disk` |
 //! | `label` | `--label`, as given |
-//! | `server` | `--server` |
+//! | `server` | `--server` (disk: `--dir`) |
 //! | `sessions`, `outstanding` | sessions, requests in flight per session (watch: watchers and 1; sessions: count and parallel connects) |
 //! | `rate_ops_per_s` | the offered load of an open-loop run (`--rate`), `null` in a closed loop |
 //! | `value_bytes` | bytes of each value written |

@@ -101,6 +101,10 @@ impl Report {
                 r.nodes = Some(*nodes);
                 r.warmup_s = 0.0;
             }
+            Workload::Disk { dir, read_percent } => {
+                r.server = dir.display().to_string();
+                (r.sessions, r.outstanding, r.read_percent) = (1, 1, Some(*read_percent));
+            }
             Workload::Create => {}
         }
         r

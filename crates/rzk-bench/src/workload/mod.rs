@@ -2,6 +2,7 @@
 //! nodes, key nodes) before measuring and its tear-down (closing sessions) after, so neither is
 //! in the figures, and fills in a [`Report`].
 
+mod disk;
 mod load;
 mod sessions;
 mod throughput;
@@ -21,6 +22,7 @@ pub async fn run(b: &Bench) -> Result<Report, BenchError> {
     match &b.workload {
         Workload::Create | Workload::Set | Workload::Get | Workload::Mixed { .. } => throughput::run(b).await,
         Workload::Load { nodes, parent } => load::run(b, *nodes, parent).await,
+        Workload::Disk { dir, read_percent } => disk::run(b, dir, *read_percent).await,
         Workload::Watch { watchers, rounds } => watch::run(b, *watchers, *rounds).await,
         Workload::Sessions { count, parallel, hold, detach } => {
             sessions::run(b, *count, *parallel, *hold, *detach).await
