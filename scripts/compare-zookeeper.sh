@@ -29,7 +29,8 @@
 #   --sessions N            sessions of create/set/get/mixed/load (default 8)
 #   --outstanding K         requests in flight per session (default 16)
 #   --rate R                create/set/get/mixed as an open loop offering R ops/s in all (latency
-#                           from each request's scheduled time; compares tails at the same load)
+#                           from each request's scheduled time; compares tails at the same load;
+#                           each round's p99 is listed under the table as well)
 #   --lag-void-us US        --rate: a run whose bench sent late by more than US at p99 (send lag:
 #                           the bench itself, or the whole VM, stalled) is left out of the medians
 #                           and counted in the row "void runs" (default 2000; 0 keeps every run)
@@ -398,6 +399,32 @@ fmt() {
     printf '%-9s %-16s %-7s %12s %12s %8s\n' "$w" "$fig" "$better" "$(fmt "$a")" "$(fmt "$b")" "$ratio"
   done <<<"$table"
 } | tee -a "${results%.jsonl}.txt"
+
+# Open loop: each round's p99 side by side (a p99 moves a lot between runs on a shared VM; the
+# medians above hide how much).
+if [ -n "$rate" ]; then
+  jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
+    def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
+    def ms: if . == null then "-" else (. / 100 | round / 10 | tostring) end;
+    def cell: if . == null then "-" else (.latency_us.p99 | ms) + (if void then "*" else "" end) end;
+    . as $runs | ($order | split(","))[] as $w
+    | [$runs[] | select(.workload == $w and (.failed | not))] as $done
+    | [$done[] | select(.label == "rzk")] as $a | [$done[] | select(.label == "zookeeper")] as $b
+    | [$done[] | select(.label == "disk")] as $d
+    | select($a | length > 0)
+    | "\($w): " + ([range(0; [$a, $b] | map(length) | max) as $i
+        | ($a[$i] | cell) + " / " + ($b[$i] | cell)
+          + (if ($d | length) > 0 then " / " + ($d[$i] | cell) else "" end)] | join(", "))' "$results" |
+    {
+      echo
+      if [ "$disk_floor" = 1 ]; then
+        echo "p99 ms by round: rzk / zookeeper / disk alone (* = void run)"
+      else
+        echo "p99 ms by round: rzk / zookeeper (* = void run)"
+      fi
+      cat
+    } | tee -a "${results%.jsonl}.txt"
+fi
 
 if [ "$disk_floor" = 1 ]; then
   jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
