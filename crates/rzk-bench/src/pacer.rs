@@ -20,6 +20,9 @@ use tokio::io::unix::AsyncFd;
 /// One session's send timer.
 pub struct Pacer {
     fd: AsyncFd<OwnedFd>,
+    /// The deadline the timer is armed for and has not been seen to pass: a session waits for
+    /// the same send time again after each reply, and that needs no new `timerfd_settime`.
+    armed: Option<Instant>,
 }
 
 impl Pacer {
@@ -37,20 +40,24 @@ impl Pacer {
         // SAFETY: an OwnedFd keeps its descriptor open and the same until it is dropped, which
         // is when the AsyncFd holding it is dropped.
         let fd = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }?;
-        Ok(Pacer { fd })
+        Ok(Pacer { fd, armed: None })
     }
 
     /// Ends at `at` (at once if it has passed). Arming again (a later call) replaces the
     /// deadline, so a wait given up for a reply leaves nothing behind.
-    pub async fn until(&self, at: Instant) -> io::Result<()> {
+    pub async fn until(&mut self, at: Instant) -> io::Result<()> {
         let now = Instant::now();
         if at <= now {
             return Ok(());
         }
-        self.arm(at - now)?;
+        if self.armed != Some(at) {
+            self.arm(at - now)?;
+            self.armed = Some(at);
+        }
         loop {
             let mut ready = self.fd.readable().await?;
             if self.expired()? {
+                self.armed = None;
                 return Ok(());
             }
             // Readiness left over from an expiry consumed or disarmed before this wait.
@@ -94,7 +101,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn never_wakes_before_the_deadline() {
         // How late it wakes is a measurement (`send_lag_us` of a `--rate` run), not a test.
-        let pacer = Pacer::new().expect("timerfd");
+        let mut pacer = Pacer::new().expect("timerfd");
         for i in 0..200u32 {
             // Deadlines between milliseconds, as an open-loop schedule makes them.
             let at = Instant::now() + Duration::from_micros(300 + u64::from(i % 7) * 90);
@@ -105,17 +112,17 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_wait_given_up_leaves_the_next_one_exact() {
-        let pacer = Pacer::new().expect("timerfd");
-        // Armed for 1 ms, given up after its first poll, then left to fire unread.
-        let abandoned = pacer.until(Instant::now() + Duration::from_millis(1));
-        tokio::pin!(abandoned);
-        tokio::select! {
-            biased;
-            _ = &mut abandoned => panic!("ended before its deadline"),
-            () = std::future::ready(()) => {}
-        }
+        let mut pacer = Pacer::new().expect("timerfd");
+        // Armed for 1 ms, given up after its first poll (as a session does when a reply comes
+        // first), then waited for again: the same deadline, without arming again.
+        let first = Instant::now() + Duration::from_millis(1);
+        give_up_after_one_poll(&mut pacer, first).await;
+        pacer.until(first).await.expect("wait");
+        assert!(Instant::now() >= first);
+        // Given up again and left to fire unread: the stale expiry does not end the next wait,
+        // for another deadline, early.
+        give_up_after_one_poll(&mut pacer, Instant::now() + Duration::from_millis(1)).await;
         std::thread::sleep(Duration::from_millis(3));
-        // The stale expiry does not end the next wait early.
         let at = Instant::now() + Duration::from_millis(20);
         pacer.until(at).await.expect("wait");
         assert!(Instant::now() >= at, "ended {:?} early", at - Instant::now());
@@ -124,5 +131,15 @@ mod tests {
             .await
             .expect("at once")
             .expect("wait");
+    }
+
+    async fn give_up_after_one_poll(pacer: &mut Pacer, at: Instant) {
+        let wait = pacer.until(at);
+        tokio::pin!(wait);
+        tokio::select! {
+            biased;
+            _ = &mut wait => panic!("ended before its deadline"),
+            () = std::future::ready(()) => {}
+        }
     }
 }

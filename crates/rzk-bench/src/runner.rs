@@ -245,7 +245,7 @@ async fn session(
     mut st: WorkerState,
     paced: Option<(Schedule, Pacer)>,
 ) -> Option<Pipe> {
-    let (mut schedule, pacer) = paced.unzip();
+    let (mut schedule, mut pacer) = paced.unzip();
     let mut local = shared.recorder.local();
     let mut lag = shared.lag.local();
     let mut in_flight: VecDeque<InFlight<Option<u64>>> = VecDeque::with_capacity(outstanding);
@@ -287,7 +287,7 @@ async fn session(
         let blocked = in_flight.len() >= outstanding || pipe.batch_full();
         let wake = if done || blocked { None } else { schedule.map(|s| s.next) };
         let wake = async {
-            match (wake, &pacer) {
+            match (wake, &mut pacer) {
                 (Some(t), Some(p)) => {
                     if p.until(t).await.is_err() {
                         // The timer failed (not seen in practice): only replies wake the session.

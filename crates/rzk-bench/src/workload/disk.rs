@@ -64,7 +64,7 @@ async fn measured(b: &Bench, file: File, rate: u64, read_percent: u8) -> Result<
             .name("bench-disk-sync".into())
             .spawn(move || group_commit(&file, &rx, record_bytes, &recorder))?
     };
-    let pacer = Pacer::new()?;
+    let mut pacer = Pacer::new()?;
     let period = Duration::from_secs_f64(1.0 / rate as f64);
     let write_percent = u64::from(100 - read_percent);
     let start = Instant::now();
