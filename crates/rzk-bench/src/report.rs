@@ -118,11 +118,17 @@ impl Report {
 
     /// The text summary (several lines, ending with a newline).
     pub fn text(&self) -> String {
-        let mut s = format!("{} against {}", self.workload, self.server);
+        let place = if self.workload == "disk" { "in" } else { "against" };
+        let mut s = format!("{} {place} {}", self.workload, self.server);
         if let Some(l) = &self.label {
             s.push_str(&format!(" ({l})"));
         }
         s.push_str(&match (self.watchers, self.count) {
+            _ if self.workload == "disk" => format!(
+                ": no server; {} B values, {} % reads\n",
+                self.value_bytes,
+                self.read_percent.unwrap_or(0)
+            ),
             (Some(w), _) => format!(": {w} watchers, {} rounds\n", self.rounds.unwrap_or(0)),
             (_, Some(c)) => format!(": {c} sessions, {} connects in flight\n", self.outstanding),
             _ => format!(
