@@ -43,8 +43,9 @@ impl Pacer {
         Ok(Pacer { fd, armed: None })
     }
 
-    /// Ends at `at` (at once if it has passed). Arming again (a later call) replaces the
-    /// deadline, so a wait given up for a reply leaves nothing behind.
+    /// Ends at `at` (at once if it has passed). A later call for another deadline re-arms the
+    /// timer, replacing the old one, so a wait given up for a reply leaves nothing behind; a call
+    /// for the same deadline keeps the timer as armed.
     pub async fn until(&mut self, at: Instant) -> io::Result<()> {
         let now = Instant::now();
         if at <= now {
