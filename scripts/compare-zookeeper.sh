@@ -334,10 +334,15 @@ for r in $(seq 1 "$rounds"); do
 done
 
 # ---- table: the median over rounds of each figure, per server ----
-table=$(jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
+# jq definitions the tables share: the median of the non-null values, and a void run (the bench
+# sent late by more than --lag-void-us at p99; $lagmax).
+jq_defs='
   def median: map(select(. != null)) | sort
     | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
+'
+table=$(jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" "$jq_defs"'
   def pct($x): if $x == null or (.wall_s // 0) == 0 then null else 100 * $x / .wall_s end;
   def metrics:
     (if .workload == "watch" then
@@ -367,7 +372,6 @@ table=$(jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
      end)
     + [["server cpu %", "-", pct(.server_cpu_s)], ["bench cpu %", "-", pct(.client_cpu_s)],
        ["errors", "lower", .errors]];
-  def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
   . as $runs
   | ($order | split(",")) as $ws
   | $ws[] as $w
@@ -403,8 +407,7 @@ fmt() {
 # Open loop: each round's p99 side by side (a p99 moves a lot between runs on a shared VM; the
 # medians above hide how much).
 if [ -n "$rate" ]; then
-  jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
-    def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
+  jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" "$jq_defs"'
     def ms: if . == null then "-" else (. / 100 | round / 10 | tostring) end;
     def cell: if . == null then "-" else (.latency_us.p99 | ms) + (if void then "*" else "" end) end;
     . as $runs | ($order | split(","))[] as $w
@@ -427,11 +430,7 @@ if [ -n "$rate" ]; then
 fi
 
 if [ "$disk_floor" = 1 ]; then
-  jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" '
-    def median: map(select(. != null)) | sort
-      | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
-        else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-    def void: $lagmax > 0 and (.send_lag_us.p99 // 0) > $lagmax;
+  jq -rs --arg order "$workloads" --argjson lagmax "$lag_void_us" "$jq_defs"'
     . as $runs | ($order | split(","))[] as $w
     | [$runs[] | select(.label == "disk" and .workload == $w and (void | not))] as $ok
     | select([$runs[] | select(.label == "disk" and .workload == $w)] | length > 0)

@@ -17,6 +17,8 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use rzk_storage::txnlog::{PREALLOC_BYTES_DEFAULT, padded_size};
+
 use super::{round1, round3};
 use crate::args::{Bench, Stop};
 use crate::error::BenchError;
@@ -27,8 +29,6 @@ use crate::stats::{Latency, Recorder};
 
 /// Bytes a setData txn's log entry adds to its value (entry framing, txn header, path, version).
 pub const TXN_OVERHEAD_BYTES: usize = 100;
-/// Preallocation step of the file (ZooKeeper's default `preAllocSize`, 64 MiB).
-const PREALLOC_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One scheduled write, on its way to the group-commit thread.
 struct Write {
@@ -143,10 +143,15 @@ fn group_commit(
         buf.clear();
         buf.resize(batch.len() * record_bytes, 0xab);
         let end = position + buf.len() as u64;
-        // Grow as the logs do: a zero byte at the new end when within 4 KiB of it (sparse).
-        if end + 4096 > size {
-            size = (end + PREALLOC_BYTES) / PREALLOC_BYTES * PREALLOC_BYTES;
-            file.write_all_at(&[0], size - 1)?;
+        // Grow as the logs do (`FileTxnLog::append`): a zero byte at the new end (sparse).
+        let grown = padded_size(position, size, PREALLOC_BYTES_DEFAULT).max(padded_size(
+            end,
+            size,
+            PREALLOC_BYTES_DEFAULT,
+        ));
+        if grown != size && grown > end {
+            file.write_all_at(&[0], grown - 1)?;
+            size = grown;
         }
         file.write_all_at(&buf, position)?;
         file.sync_data()?;
@@ -157,4 +162,30 @@ fn group_commit(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_land_in_a_file_preallocated_as_the_logs_are() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("disk.log");
+        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).expect("file");
+        let recorder = Recorder::new().expect("recorder");
+        let (tx, rx) = mpsc::channel();
+        let at = Instant::now();
+        for measured in [false, true, true] {
+            tx.send(Write { at, measured }).expect("send");
+        }
+        drop(tx);
+        group_commit(&file, &rx, 150, &recorder).expect("written");
+        // One preallocation step, as FileTxnLog grows its files; the records at the start.
+        assert_eq!(std::fs::metadata(&path).expect("meta").len(), PREALLOC_BYTES_DEFAULT);
+        let mut head = vec![0u8; 3 * 150 + 16];
+        file.read_exact_at(&mut head, 0).expect("read");
+        assert!(head[..450].iter().all(|&b| b == 0xab) && head[450..].iter().all(|&b| b == 0));
+        assert_eq!(recorder.ops(), 2, "only the measured writes are recorded");
+    }
 }
