@@ -1,6 +1,8 @@
+# fdatasync of appends at a paced rate into a sparse or a pre-zeroed 64 MiB file, split by whether
+# the append reaches a new 4 KiB block: python3 fsblk.py sparse|zeroed RATE BYTES [COUNT [FILE]]
 import os,time,sys
-mode=sys.argv[1]; rate=float(sys.argv[2]); wsz=int(sys.argv[3])
-p="/tmp/wprof/fs.test"
+mode=sys.argv[1]; rate=float(sys.argv[2]); wsz=int(sys.argv[3]); count=int(sys.argv[4]) if len(sys.argv)>4 else 4000
+p=sys.argv[5] if len(sys.argv)>5 else "fsblk.test"  # on the disk under test
 if os.path.exists(p): os.unlink(p)
 fd=os.open(p,os.O_CREAT|os.O_RDWR)
 size=64<<20
@@ -10,7 +12,7 @@ else:
     for i in range(64): os.pwrite(fd,z,i<<20)
 os.fsync(fd)
 pos=16; new=[]; old=[]; nxt=time.perf_counter()
-for i in range(4000):
+for i in range(count):
     nxt+=1/rate
     while True:
         d=nxt-time.perf_counter()

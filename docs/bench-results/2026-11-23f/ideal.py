@@ -2,16 +2,10 @@
 # (fsdur.py's input), the latency a request arriving at t would have had if the server itself
 # cost nothing: wait for the fsync in progress (if any), then one fsync as long as the next one
 # the trace shows. Arrivals uniform at RATE/s over the traced window.
-import sys,re,bisect
+import sys,bisect
+from fsdur import intervals
 rate=float(sys.argv[2]) if len(sys.argv)>2 else 10000
-ent={}; iv=[]
-for line in open(sys.argv[1]):
-    m=re.search(r'\s(\d+)\s+\[\d+\]\s+([\d.]+):\s+syscalls:sys_(enter|exit)_fdatasync',line)
-    if not m: continue
-    tid,t,k=m.group(1),float(m.group(2)),m.group(3)
-    if k=='enter': ent[tid]=t
-    elif tid in ent: iv.append((ent.pop(tid),t))
-iv.sort()
+iv=intervals(sys.argv[1])
 starts=[s for s,e in iv]
 lat=[]
 t=iv[0][0]; end=iv[-1][0]
