@@ -142,6 +142,8 @@ struct Answers {
     words: Vec<(&'static str, String)>,
     /// Clients A, B and C, labelled S1, S2, S3 in normalised answers.
     sessions: [i64; 3],
+    /// How many words each settling poll asked (see [`settle`]).
+    settles: Vec<usize>,
 }
 
 impl Answers {
@@ -150,10 +152,75 @@ impl Answers {
     }
 }
 
-fn exercise(server: &'static str, addr: SocketAddr) -> Answers {
+/// The `Sent:` count in a `srvr` answer.
+fn sent_count(srvr: &str) -> i64 {
+    let line = srvr.lines().find_map(|l| l.strip_prefix("Sent: "));
+    line.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no Sent: line in {srvr:?}"))
+}
+
+/// Most words one settling poll asks before it gives up.
+const SETTLE_ASKS_MAX: usize = 50;
+
+/// Whether no client connection in a `cons` answer still has a request queued.
+fn nothing_queued(cons: &str) -> bool {
+    !cons.lines().any(|l| l.contains("(queued=") && !l.contains("(queued=0,"))
+}
+
+/// Asks `w` (answers labelled "settle", never compared) until `done(previous answer, answer)`.
+/// With `times` (the reference's count for this poll) it asks exactly that many instead, so that
+/// both servers see the same words and their counters stay comparable.
+fn poll(
+    addr: SocketAddr,
+    words: &mut Vec<(&'static str, String)>,
+    w: &str,
+    times: Option<usize>,
+    done: impl Fn(Option<&str>, &str) -> bool,
+) -> usize {
+    let mut previous: Option<String> = None;
+    for asked in 1..=times.unwrap_or(SETTLE_ASKS_MAX) {
+        let text = word(addr, w, None);
+        let finished = done(previous.as_deref(), &text);
+        words.push(("settle", text.clone()));
+        if times.is_none() && finished {
+            return asked;
+        }
+        previous = Some(text);
+    }
+    times.unwrap_or_else(|| panic!("{addr}: {w} still moving after {SETTLE_ASKS_MAX} asks"))
+}
+
+/// Waits until the server's counters have caught up with what the client has read. ZooKeeper
+/// hands a reply to its connection's queue and only then decrements the connection's queued
+/// count (FinalRequestProcessor's thread), and counts a reply or event as sent only after a
+/// worker thread has written it; a client that has read its last reply can ask a word before
+/// either lands, and the reference then answers one short now and then. So: `cons` until no
+/// connection has anything queued, then `srvr` until one answer's `Sent:` is exactly the previous
+/// one's plus one (the previous answer's own packet: a word's answer is counted before its
+/// connection closes), which shows nothing else was still landing. Each poll's count goes to
+/// `counts`; `replay` holds the reference's counts when this is rzk's run.
+fn settle(
+    addr: SocketAddr,
+    words: &mut Vec<(&'static str, String)>,
+    counts: &mut Vec<usize>,
+    replay: Option<&[usize]>,
+) {
+    let times = replay.map(|r| r[counts.len()]);
+    counts.push(poll(addr, words, "cons", times, |_, cons| nothing_queued(cons)));
+    let times = replay.map(|r| r[counts.len()]);
+    let one_more =
+        |previous: Option<&str>, srvr: &str| previous.is_some_and(|p| sent_count(p) + 1 == sent_count(srvr));
+    counts.push(poll(addr, words, "srvr", times, one_more));
+}
+
+/// Runs the scenario on one server. `replay` holds the reference's settling counts when this is
+/// rzk's run.
+fn exercise(server: &'static str, addr: SocketAddr, replay: Option<&[usize]>) -> Answers {
     let mut words = Vec::new();
-    let mut ask = |label: &'static str, w: &str, mask: Option<i64>| words.push((label, word(addr, w, mask)));
-    ask("srst", "srst", None);
+    let mut settles = Vec::new();
+    let ask = |words: &mut Vec<_>, label: &'static str, w: &str, mask: Option<i64>| {
+        words.push((label, word(addr, w, mask)))
+    };
+    ask(&mut words, "srst", "srst", None);
 
     let (mut a, mut b) = (Client::connect(addr), Client::connect(addr));
     let ok = ErrorCode::Ok.code();
@@ -188,24 +255,26 @@ fn exercise(server: &'static str, addr: SocketAddr) -> Answers {
     // A client that only connected: its createSession shows in cons as lop=SESS, lcxid=0x0.
     let c = Client::connect(addr);
 
+    settle(addr, &mut words, &mut settles, replay);
     for w in ["srvr", "stat", "cons", "wchs", "wchc", "wchp", "dump", "conf", "dirs", "envi", "mntr"] {
-        ask(w, w, None);
+        ask(&mut words, w, w, None);
     }
     for w in ["isro", "ruok", "gtmk"] {
-        ask(w, w, None);
+        ask(&mut words, w, w, None);
     }
-    ask("stmk 511", "stmk", Some(511));
-    ask("gtmk after stmk", "gtmk", None);
-    ask("stmk 306", "stmk", Some(306));
+    ask(&mut words, "stmk 511", "stmk", Some(511));
+    ask(&mut words, "gtmk after stmk", "gtmk", None);
+    ask(&mut words, "stmk 306", "stmk", Some(306));
 
     for i in 0..HASH_CREATES {
         assert_eq!(a.create(&format!("/h{i}"), b"", CreateMode::Persistent), ok);
     }
-    ask("hash", "hash", None);
-    ask("crst", "crst", None);
-    ask("cons after crst", "cons", None);
-    ask("srvr at the end", "srvr", None);
-    Answers { server, words, sessions: [a.session, b.session, c.session] }
+    settle(addr, &mut words, &mut settles, replay);
+    ask(&mut words, "hash", "hash", None);
+    ask(&mut words, "crst", "crst", None);
+    ask(&mut words, "cons after crst", "cons", None);
+    ask(&mut words, "srvr at the end", "srvr", None);
+    Answers { server, words, sessions: [a.session, b.session, c.session], settles }
 }
 
 // ---- normalisation ----
@@ -310,10 +379,7 @@ fn final_server_stats(r: &Answers, z: &Answers) {
         let after_reset = a.words.iter().skip_while(|(k, _)| *k != "srst").skip(1);
         after_reset.take_while(|(k, _)| *k != W).map(|(_, t)| answer_packets(t)).sum()
     };
-    let sent = |a: &Answers| -> i64 {
-        let line = a.get(W).lines().find_map(|l| l.strip_prefix("Sent: ")).map(str::to_owned);
-        line.and_then(|v| v.parse().ok()).unwrap_or_else(|| fail(W, r, z, "no Sent: line"))
-    };
+    let sent = |a: &Answers| sent_count(a.get(W));
     let expected = sent(r) - packets(r) + packets(z);
     if sent(z) != expected {
         fail(W, r, z, &format!("Sent: {} expected {expected} (after answer packets)", sent(z)));
@@ -593,8 +659,9 @@ fn every_four_letter_word_answers_as_zookeeper_does() {
     let rzk = rt.block_on(rzk_server::start(settings)).expect("start rzk");
     let ref_addr: SocketAddr = refzk.addr().parse().expect("reference address");
 
-    let r = exercise("reference ZooKeeper", ref_addr);
-    let z = exercise("rzk", rzk.local_addr);
+    let r = exercise("reference ZooKeeper", ref_addr, None);
+    println!("words asked by each settling poll on the reference: {:?}", r.settles);
+    let z = exercise("rzk", rzk.local_addr, Some(&r.settles));
 
     for w in ["srst", "wchs", "isro", "ruok", "gtmk", "stmk 511", "gtmk after stmk", "stmk 306", "crst"] {
         exact(w, &r, &z);
