@@ -76,7 +76,7 @@ impl Settings {
             max_cnxns: 0,
             listen_backlog: -1,
             four_letter_words: FourLetterWhitelist::All,
-            prealloc_bytes: 64 * 1024 * 1024,
+            prealloc_bytes: rzk_storage::txnlog::PREALLOC_BYTES_DEFAULT,
             force_sync: true,
             fsync_warning_ms: 1000,
             outstanding_requests_max: 1000,
