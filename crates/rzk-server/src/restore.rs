@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use rzk_proto::txn::TxnEntry;
-use rzk_storage::snapfile::{find_valid_snapshots, open_snapshot, snapshot_files};
-use rzk_storage::{LogError, LogRead, VERSION_DIR, read_log_dir_and_tail};
+use rzk_storage::snapfile::{find_valid_snapshots, open_snapshot, snapshot_files, snapshot_stream_bytes};
+use rzk_storage::{LogEntry, LogError, LogRead, VERSION_DIR, read_log_dir_and_tail};
 use rzk_tree::DataTree;
-use rzk_tree::snapshot::load_snapshot_from;
+use rzk_tree::snapshot::{load_snapshot_from, load_snapshot_sized};
 
 use crate::settings::StorageSettings;
 
@@ -129,6 +129,7 @@ pub fn restore(
         cut_torn_tail(newest, *good)?;
     }
     let entries = log.entries;
+    tree.reserve_nodes(nodes_created(&entries));
     let mut events = Vec::new();
     let mut digest_log = Vec::new();
     for e in &entries {
@@ -158,6 +159,19 @@ pub fn restore(
     })
 }
 
+/// How many nodes the logged txns create (a multi counts as one), from each txn header's type:
+/// the room the replay needs in the tree's index, made before it starts.
+fn nodes_created(entries: &[LogEntry]) -> usize {
+    use rzk_proto::codes::op;
+    // The type follows the header's clientId (8 bytes), cxid (4), zxid (8) and time (8).
+    const TYPE_OFFSET: usize = 28;
+    let txn_type = |e: &LogEntry| {
+        e.txn.get(TYPE_OFFSET..TYPE_OFFSET + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let creates = [op::CREATE, op::CREATE2, op::CREATE_CONTAINER, op::CREATE_TTL, op::MULTI];
+    entries.iter().filter(|e| txn_type(e).is_some_and(|t| creates.contains(&t))).count()
+}
+
 /// The txns logged after the zxid `after`, paired with it.
 fn read_log_after(data_log_dir: &Path, after: i64) -> Result<(i64, LogRead), RestoreError> {
     Ok((after, read_log_dir_and_tail(data_log_dir, after)?))
@@ -183,9 +197,14 @@ fn load_newest_snapshot(
     for (zxid, path) in candidates {
         tracing::info!(file = %path.display(), "reading snapshot");
         // Read a part at a time, so the file is never whole in memory beside the tree.
-        let loaded = open_snapshot(path)
-            .map_err(|e| e.to_string())
-            .and_then(|src| load_snapshot_from(src, extended_types).map_err(|e| e.to_string()));
+        let loaded = open_snapshot(path).map_err(|e| e.to_string()).and_then(|src| {
+            // With the stream's length known, the tree sizes its index from it.
+            let loaded = match snapshot_stream_bytes(path) {
+                Some(len) => load_snapshot_sized(src, extended_types, len),
+                None => load_snapshot_from(src, extended_types),
+            };
+            loaded.map_err(|e| e.to_string())
+        });
         match loaded {
             Ok(mut l) => {
                 l.tree.last_processed_zxid = *zxid;

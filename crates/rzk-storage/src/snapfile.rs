@@ -358,6 +358,16 @@ pub fn open_snapshot(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     })
 }
 
+/// The length of a snapshot file's stream when it is known without reading it: an uncompressed
+/// file's length (`None` for a compressed one).
+pub fn snapshot_stream_bytes(path: &Path) -> Option<u64> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match Compression::of_file(&name) {
+        Compression::None => fs::metadata(path).ok().map(|m| m.len()),
+        Compression::Gzip | Compression::Snappy => None,
+    }
+}
+
 /// A snapshot file's uncompressed stream.
 pub fn read_snapshot(path: &Path) -> io::Result<Vec<u8>> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -120,6 +120,16 @@ impl Arena {
         }
     }
 
+    /// Room in the path index for `additional` more nodes, made in one step (see
+    /// `PathIndex::reserve`).
+    pub fn reserve(&mut self, additional: usize) {
+        let Arena { slots, index, hasher, .. } = self;
+        index.reserve(additional, |id| {
+            let n = &slots.at(id).node;
+            (!n.is_vacant()).then(|| hasher.hash_one(n.path()))
+        });
+    }
+
     /// Removes a node (already unlinked from its parent's child set) and frees its slot.
     pub fn remove(&mut self, id: u32) -> DataNode {
         let hash = self.hash(self.slot(id).node.path());

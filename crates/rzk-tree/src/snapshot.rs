@@ -32,7 +32,7 @@ use crate::node::DataNode;
 use crate::tree::DataTree;
 
 mod load;
-pub use load::{SNAPSHOT_READ_PART_BYTES, load_snapshot_from};
+pub use load::{SNAPSHOT_READ_PART_BYTES, load_snapshot_from, load_snapshot_sized};
 
 /// `FileSnap.SNAP_MAGIC` ("ZKSN").
 pub const SNAP_MAGIC: i32 = 0x5a4b534e;
@@ -403,7 +403,18 @@ trait Records {
     /// Decodes one record with `decode`. It must not act before it succeeds: a source read in
     /// parts runs it again from the record's start when a part held only some of the record.
     fn record<T>(&mut self, decode: impl Fn(&mut Reader) -> Result<T, SnapError>) -> Result<T, SnapError>;
+
+    /// The bytes consumed so far and the stream's whole length, when the source knows it.
+    fn progress(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
+
+/// Nodes read before the loader estimates how many the stream holds (from the bytes they took).
+const NODES_SAMPLED: usize = 4096;
+/// The fewest bytes a node record takes (an empty path's length and a byte, no data, the ACL
+/// reference and `StatPersisted`'s 60): the estimate never exceeds the stream's length over this.
+const NODE_RECORD_BYTES_MIN: u64 = 4 + 1 + 4 + 8 + 60;
 
 impl Records for Reader {
     fn record<T>(&mut self, decode: impl Fn(&mut Reader) -> Result<T, SnapError>) -> Result<T, SnapError> {
@@ -424,7 +435,18 @@ fn read_body(src: &mut impl Records, extended_types: bool) -> Result<DataTree, S
         let (idx, list) = src.record(|r| Ok((r.read_i64()?, Vec::<Acl>::decode(r)?)))?;
         tree.acls.insert_loaded(idx, list);
     }
+    let mut nodes = 0usize;
     loop {
+        if nodes == NODES_SAMPLED
+            && let Some((consumed, total)) = src.progress()
+        {
+            // The index then grows once, not a step per insert (each step also makes lookups
+            // look in two tables until it is done).
+            let estimate = (nodes as u128 * u128::from(total) / u128::from(consumed.max(1))) as u64;
+            let estimate = estimate.min(total / NODE_RECORD_BYTES_MIN);
+            tree.reserve_nodes(usize::try_from(estimate).unwrap_or(0).saturating_sub(nodes));
+        }
+        nodes += 1;
         let node = src.record(|r| {
             let path = r.read_ustring()?.unwrap_or_default();
             if path == "/" {

@@ -18,7 +18,17 @@ pub const SNAPSHOT_READ_PART_BYTES: usize = 4 * 1024 * 1024;
 /// [`super::load_snapshot`] does for one held in memory. `tree.last_processed_zxid` is left at 0:
 /// the caller sets it from the file name, as ZooKeeper does.
 pub fn load_snapshot_from(src: impl Read, extended_types: bool) -> Result<LoadedSnapshot, SnapError> {
-    load_in_parts(src, extended_types, SNAPSHOT_READ_PART_BYTES)
+    load_in_parts(src, extended_types, SNAPSHOT_READ_PART_BYTES, None)
+}
+
+/// [`load_snapshot_from`] for a stream whose length is known (an uncompressed file): the tree
+/// makes room for the nodes it will hold once the first few show how long a node's record is.
+pub fn load_snapshot_sized(
+    src: impl Read,
+    extended_types: bool,
+    stream_bytes: u64,
+) -> Result<LoadedSnapshot, SnapError> {
+    load_in_parts(src, extended_types, SNAPSHOT_READ_PART_BYTES, Some(stream_bytes))
 }
 
 /// [`load_snapshot_from`] reading `part_bytes` at a time (tests use tiny parts, so that records
@@ -27,8 +37,9 @@ fn load_in_parts(
     src: impl Read,
     extended_types: bool,
     part_bytes: usize,
+    stream_bytes: Option<u64>,
 ) -> Result<LoadedSnapshot, SnapError> {
-    let mut s = Parts::new(src, part_bytes);
+    let mut s = Parts::new(src, part_bytes, stream_bytes);
     let header = s.record(|r| Ok(FileHeader::decode(r)?))?;
     if header.magic != SNAP_MAGIC {
         return Err(SnapError::BadMagic(header.magic));
@@ -65,6 +76,9 @@ struct Parts<R> {
     buf: Bytes,
     eof: bool,
     adler: Adler32,
+    /// Bytes consumed, and the stream's length when known (for [`Records::progress`]).
+    consumed: u64,
+    stream_bytes: Option<u64>,
 }
 
 impl<R: Read> Records for Parts<R> {
@@ -78,6 +92,7 @@ impl<R: Read> Records for Parts<R> {
                     let used = self.buf.len() - r.remaining();
                     self.adler.write_slice(&self.buf[..used]);
                     self.buf.advance(used);
+                    self.consumed += used as u64;
                     return Ok(v);
                 }
                 Err(SnapError::Decode(DecodeError::Truncated { needed, .. })) if !self.eof => {
@@ -92,11 +107,24 @@ impl<R: Read> Records for Parts<R> {
             }
         }
     }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        self.stream_bytes.map(|total| (self.consumed, total))
+    }
 }
 
 impl<R: Read> Parts<R> {
-    fn new(src: R, part_bytes: usize) -> Self {
-        Parts { src, part_bytes: part_bytes.max(1), buf: Bytes::new(), eof: false, adler: Adler32::new() }
+    fn new(src: R, part_bytes: usize, stream_bytes: Option<u64>) -> Self {
+        let part_bytes = part_bytes.max(1);
+        Parts {
+            src,
+            part_bytes,
+            buf: Bytes::new(),
+            eof: false,
+            adler: Adler32::new(),
+            consumed: 0,
+            stream_bytes,
+        }
     }
 
     /// Checks a seal: the Adler-32 of every byte before it, then "/".
@@ -180,12 +208,48 @@ mod tests {
         SnapshotJob::whole(t).to_vec()
     }
 
+    /// A stream of known length loads the same tree, whatever length it is said to have (the
+    /// length only sizes the index): more nodes than the sample, children in the same order.
+    #[test]
+    fn a_sized_load_gives_the_same_tree() {
+        let mut t = DataTree::new(false);
+        let mut events = Vec::new();
+        for i in 0..(super::super::NODES_SAMPLED as i64 * 3) {
+            let path = if i % 10 == 0 { format!("/p{i}") } else { format!("/p{}/c{i}", i - i % 10) };
+            let body = TxnBody::Create(CreateTxn {
+                path,
+                data: Some(Bytes::from_static(b"v")),
+                acl: vec![Acl::new(31, "world", "anyone")],
+                ephemeral: false,
+                parent_cversion: -1,
+            });
+            let hdr = TxnHeader { client_id: 1, cxid: 1, zxid: i + 1, time: 0, txn_type: op::CREATE };
+            t.process_txn(&hdr, &body, &mut events);
+        }
+        let bytes = stream(&t);
+        let len = bytes.len() as u64;
+        let mut t = t;
+        for said in [len, len / 3, len * 50, 0] {
+            let l =
+                load_in_parts(&bytes[..], false, 4096, Some(said)).unwrap_or_else(|e| panic!("{said}: {e}"));
+            let mut l = l;
+            assert_eq!(l.tree.digest(), t.digest(), "said {said}");
+            assert_eq!(l.tree.node_count(), t.node_count(), "said {said}");
+            for p in ["/", "/p0", "/p120"] {
+                let names =
+                    |t: &mut DataTree| t.get_children(p, None).map(|(names, _)| names).expect("a node");
+                assert_eq!(names(&mut l.tree), names(&mut t), "children of {p}, said {said}");
+            }
+        }
+    }
+
     #[test]
     fn any_part_size_loads_the_same_tree() {
         let t = tree();
         let bytes = stream(&t);
         for part in [1, 2, 7, 100, 1000, 4096, SNAPSHOT_READ_PART_BYTES] {
-            let l = load_in_parts(&bytes[..], false, part).unwrap_or_else(|e| panic!("part {part}: {e}"));
+            let l =
+                load_in_parts(&bytes[..], false, part, None).unwrap_or_else(|e| panic!("part {part}: {e}"));
             assert_eq!(l.tree.digest(), t.digest(), "part {part}");
             assert_eq!(l.tree.node_count(), t.node_count(), "part {part}");
             assert_eq!(l.tree.sessions, t.sessions, "part {part}");
@@ -205,7 +269,7 @@ mod tests {
         // The digest section is optional: a stream cut right after the first seal loads.
         let len = bytes.len();
         for cut in (0..len - 100).step_by(97).chain(len - 100..len) {
-            let r = load_in_parts(&bytes[..cut], false, 64);
+            let r = load_in_parts(&bytes[..cut], false, 64, None);
             if let Ok(l) = &r {
                 assert!(l.digest.is_none(), "cut at {cut} of {} loaded with a digest", bytes.len());
                 assert!(cut >= bytes.len() - 40, "cut at {cut} of {} loaded", bytes.len());
@@ -226,7 +290,11 @@ mod tests {
         for at in some.filter(|&at| !unchecked(at)) {
             let mut bad = bytes.clone();
             bad[at] ^= 0x10;
-            assert!(load_in_parts(&bad[..], false, 100).is_err(), "byte {at} of {} changed", bytes.len());
+            assert!(
+                load_in_parts(&bad[..], false, 100, None).is_err(),
+                "byte {at} of {} changed",
+                bytes.len()
+            );
         }
     }
 
