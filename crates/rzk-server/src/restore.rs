@@ -159,8 +159,10 @@ pub fn restore(
     })
 }
 
-/// How many nodes the logged txns create (a multi counts as one), from each txn header's type:
-/// the room the replay needs in the tree's index, made before it starts.
+/// How many more nodes the tree holds after the logged txns than before: creates less deletes (a
+/// multi counts as one create), from each txn header's type. The room the replay needs in the
+/// tree's index, made before it starts; a log of churn (create, delete, create ...) asks for
+/// none.
 fn nodes_created(entries: &[LogEntry]) -> usize {
     use rzk_proto::codes::op;
     // The type follows the header's clientId (8 bytes), cxid (4), zxid (8) and time (8).
@@ -168,8 +170,12 @@ fn nodes_created(entries: &[LogEntry]) -> usize {
     let txn_type = |e: &LogEntry| {
         e.txn.get(TYPE_OFFSET..TYPE_OFFSET + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     };
-    let creates = [op::CREATE, op::CREATE2, op::CREATE_CONTAINER, op::CREATE_TTL, op::MULTI];
-    entries.iter().filter(|e| txn_type(e).is_some_and(|t| creates.contains(&t))).count()
+    let net = entries.iter().fold(0i64, |n, e| match txn_type(e) {
+        Some(op::CREATE | op::CREATE2 | op::CREATE_CONTAINER | op::CREATE_TTL | op::MULTI) => n + 1,
+        Some(op::DELETE | op::DELETE_CONTAINER) => n - 1,
+        _ => n,
+    });
+    usize::try_from(net).unwrap_or(0)
 }
 
 /// The txns logged after the zxid `after`, paired with it.
@@ -238,5 +244,42 @@ fn remove_dead_ephemerals(tree: &mut DataTree) {
     for s in dead {
         tracing::info!(session = %format!("0x{s:x}"), "removing ephemerals of a dead session");
         tree.kill_session(s, zxid, None, &mut events);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rzk_proto::codes::op;
+
+    /// A logged txn of `txn_type` (header only: the count reads no further).
+    fn entry(zxid: i64, txn_type: i32) -> LogEntry {
+        let mut b = Vec::new();
+        b.extend_from_slice(&7i64.to_be_bytes()); // client id
+        b.extend_from_slice(&1i32.to_be_bytes()); // cxid
+        b.extend_from_slice(&zxid.to_be_bytes());
+        b.extend_from_slice(&0i64.to_be_bytes()); // time
+        b.extend_from_slice(&txn_type.to_be_bytes());
+        let file: std::sync::Arc<Path> = Path::new("log.1").into();
+        LogEntry { zxid, txn: Bytes::from(b), file, offset: 0 }
+    }
+
+    #[test]
+    fn the_replay_reserves_for_creates_less_deletes() {
+        let log = |types: &[i32]| -> Vec<LogEntry> {
+            types.iter().enumerate().map(|(i, t)| entry(i as i64 + 1, *t)).collect()
+        };
+        let creates = [op::CREATE, op::CREATE2, op::CREATE_CONTAINER, op::CREATE_TTL, op::MULTI];
+        assert_eq!(nodes_created(&log(&creates)), 5);
+        assert_eq!(nodes_created(&log(&[op::CREATE, op::SET_DATA, op::CREATE, op::DELETE])), 1);
+        assert_eq!(
+            nodes_created(&log(&[op::CREATE, op::DELETE, op::CREATE, op::DELETE_CONTAINER])),
+            0,
+            "churn"
+        );
+        assert_eq!(nodes_created(&log(&[op::DELETE, op::DELETE, op::CREATE])), 0, "never below none");
+        let mut short = entry(1, op::CREATE);
+        short.txn = short.txn.slice(..20);
+        assert_eq!(nodes_created(&[short]), 0, "a txn too short for a type counts as nothing");
     }
 }

@@ -412,8 +412,9 @@ trait Records {
 
 /// Nodes read before the loader estimates how many the stream holds (from the bytes they took).
 const NODES_SAMPLED: usize = 4096;
-/// The fewest bytes a node record takes (an empty path's length and a byte, no data, the ACL
-/// reference and `StatPersisted`'s 60): the estimate never exceeds the stream's length over this.
+/// The fewest bytes a node record takes (a path's length and one byte, a null data's length, the
+/// ACL reference and `StatPersisted`'s 60): the estimate never exceeds the stream's length over
+/// this.
 const NODE_RECORD_BYTES_MIN: u64 = 4 + 1 + 4 + 8 + 60;
 
 impl Records for Reader {
