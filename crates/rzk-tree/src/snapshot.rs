@@ -416,6 +416,9 @@ const NODES_SAMPLED: usize = 4096;
 /// ACL reference and `StatPersisted`'s 60): the estimate never exceeds the stream's length over
 /// this.
 const NODE_RECORD_BYTES_MIN: u64 = 4 + 1 + 4 + 8 + 60;
+/// Most nodes an estimate makes room for at once (an index of about 48 MiB): a file can be far
+/// longer than its nodes say (sparse, corrupt), and past this the index grows as it always does.
+const ESTIMATED_NODES_MAX: u64 = 8 << 20;
 
 impl Records for Reader {
     fn record<T>(&mut self, decode: impl Fn(&mut Reader) -> Result<T, SnapError>) -> Result<T, SnapError> {
@@ -444,7 +447,7 @@ fn read_body(src: &mut impl Records, extended_types: bool) -> Result<DataTree, S
             // The index then grows once, not a step per insert (each step also makes lookups
             // look in two tables until it is done).
             let estimate = (nodes as u128 * u128::from(total) / u128::from(consumed.max(1))) as u64;
-            let estimate = estimate.min(total / NODE_RECORD_BYTES_MIN);
+            let estimate = estimate.min(total / NODE_RECORD_BYTES_MIN).min(ESTIMATED_NODES_MAX);
             tree.reserve_nodes(usize::try_from(estimate).unwrap_or(0).saturating_sub(nodes));
         }
         nodes += 1;

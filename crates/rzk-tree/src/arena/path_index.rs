@@ -79,7 +79,9 @@ impl PathIndex {
         if !self.old.is_empty() {
             self.move_all(&hash_of);
         }
-        self.table.reserve(additional, |&id| hash_of(id).unwrap_or(0));
+        // The room asked for is an estimate: when it cannot be had, the table keeps growing a
+        // step at a time instead.
+        let _ = self.table.try_reserve(additional, |&id| hash_of(id).unwrap_or(0));
     }
 
     /// Removes the entry of `id` (whose node's path hashes to `hash`).
