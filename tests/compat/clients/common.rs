@@ -225,11 +225,15 @@ impl Interactive {
         &self.name
     }
 
-    /// Writes one line to the client's stdin.
+    /// Writes one line to the client's stdin, in one write. `writeln!` on the unbuffered pipe
+    /// writes the text and the newline apart, and the C client's cli_mt drops a partial line
+    /// that it read together with a whole one (its read loop starts the next read at the start
+    /// of its buffer): its `sync /` marker was lost now and then and the step timed out.
     pub fn send(&mut self, line: &str) {
         let name = &self.name;
         let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("{name}: stdin already closed"));
-        writeln!(stdin, "{line}")
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
             .and_then(|()| stdin.flush())
             .unwrap_or_else(|e| panic!("{name}: writing {line:?}: {e}\n{}", self.seen.join("\n")));
     }
