@@ -165,10 +165,10 @@ pub fn restore(
 /// none.
 fn nodes_created(entries: &[LogEntry]) -> usize {
     use rzk_proto::codes::op;
-    // The type follows the header's clientId (8 bytes), cxid (4), zxid (8) and time (8).
-    const TYPE_OFFSET: usize = 28;
+    use rzk_proto::{Jute, Reader, TxnHeader};
     let txn_type = |e: &LogEntry| {
-        e.txn.get(TYPE_OFFSET..TYPE_OFFSET + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        let header = TxnHeader::decode(&mut Reader::new(e.txn.clone(), usize::MAX));
+        header.ok().map(|h| h.txn_type)
     };
     let net = entries.iter().fold(0i64, |n, e| match txn_type(e) {
         Some(op::CREATE | op::CREATE2 | op::CREATE_CONTAINER | op::CREATE_TTL | op::MULTI) => n + 1,
@@ -250,16 +250,13 @@ fn remove_dead_ephemerals(tree: &mut DataTree) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rzk_proto::TxnHeader;
     use rzk_proto::codes::op;
 
     /// A logged txn of `txn_type` (header only: the count reads no further).
     fn entry(zxid: i64, txn_type: i32) -> LogEntry {
         let mut b = Vec::new();
-        b.extend_from_slice(&7i64.to_be_bytes()); // client id
-        b.extend_from_slice(&1i32.to_be_bytes()); // cxid
-        b.extend_from_slice(&zxid.to_be_bytes());
-        b.extend_from_slice(&0i64.to_be_bytes()); // time
-        b.extend_from_slice(&txn_type.to_be_bytes());
+        rzk_proto::Jute::encode(&TxnHeader { client_id: 7, cxid: 1, zxid, time: 0, txn_type }, &mut b);
         let file: std::sync::Arc<Path> = Path::new("log.1").into();
         LogEntry { zxid, txn: Bytes::from(b), file, offset: 0 }
     }

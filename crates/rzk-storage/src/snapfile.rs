@@ -32,6 +32,11 @@ impl Compression {
         }
     }
 
+    /// The compression a snapshot file's name says it has.
+    fn of_path(path: &Path) -> Compression {
+        Compression::of_file(&path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+    }
+
     fn of_file(name: &str) -> Compression {
         if name.ends_with(".gz") {
             Compression::Gzip
@@ -327,7 +332,6 @@ pub fn snapshot_files(data_dir: &Path) -> io::Result<Vec<(i64, PathBuf)>> {
 /// `isValidSnapshot`: the cheap check before a snapshot is read.
 pub fn is_valid(path: &Path) -> bool {
     use std::io::{Seek, SeekFrom};
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let Ok(mut f) = File::open(path) else { return false };
     let Ok(len) = f.seek(SeekFrom::End(0)) else { return false };
     let mut head = [0u8; 8];
@@ -335,7 +339,7 @@ pub fn is_valid(path: &Path) -> bool {
     let read_at = |f: &mut File, pos: u64, buf: &mut [u8]| {
         f.seek(SeekFrom::Start(pos)).and_then(|_| f.read_exact(buf)).is_ok()
     };
-    match Compression::of_file(&name) {
+    match Compression::of_path(path) {
         Compression::Gzip => len >= 2 && read_at(&mut f, 0, &mut head[..2]) && head[..2] == [0x1f, 0x8b],
         Compression::Snappy => len >= 8 && read_at(&mut f, 0, &mut head) && head == SNAPPY_MAGIC,
         Compression::None => len >= 10 && read_at(&mut f, len - 5, &mut tail) && tail == [0, 0, 0, 1, b'/'],
@@ -350,8 +354,7 @@ pub fn find_valid_snapshots(data_dir: &Path, n: usize) -> io::Result<Vec<(i64, P
 /// A snapshot file's uncompressed stream, to be read a part at a time (start-up): a plain or
 /// gzip file is read as it is consumed; a snappy one is decompressed whole first.
 pub fn open_snapshot(path: &Path) -> io::Result<Box<dyn Read + Send>> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(match Compression::of_file(&name) {
+    Ok(match Compression::of_path(path) {
         Compression::None => Box::new(File::open(path)?),
         Compression::Gzip => Box::new(flate2::read::GzDecoder::new(io::BufReader::new(File::open(path)?))),
         Compression::Snappy => Box::new(io::Cursor::new(xerial_unsnappy(&fs::read(path)?)?)),
@@ -361,8 +364,7 @@ pub fn open_snapshot(path: &Path) -> io::Result<Box<dyn Read + Send>> {
 /// The length of a snapshot file's stream when it is known without reading it: an uncompressed
 /// file's length (`None` for a compressed one).
 pub fn snapshot_stream_bytes(path: &Path) -> Option<u64> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    match Compression::of_file(&name) {
+    match Compression::of_path(path) {
         Compression::None => fs::metadata(path).ok().map(|m| m.len()),
         Compression::Gzip | Compression::Snappy => None,
     }
@@ -370,9 +372,8 @@ pub fn snapshot_stream_bytes(path: &Path) -> Option<u64> {
 
 /// A snapshot file's uncompressed stream.
 pub fn read_snapshot(path: &Path) -> io::Result<Vec<u8>> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let raw = fs::read(path)?;
-    match Compression::of_file(&name) {
+    match Compression::of_path(path) {
         Compression::None => Ok(raw),
         Compression::Gzip => {
             let mut out = Vec::with_capacity(raw.len() * 3);

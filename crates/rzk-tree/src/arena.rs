@@ -104,10 +104,7 @@ impl Arena {
         let Arena { slots, free, index, hasher } = self;
         let path = node.path();
         let eq = |id: u32| slots.at(id).node.path() == path;
-        let hash_of = |id: u32| {
-            let n = &slots.at(id).node;
-            (!n.is_vacant()).then(|| hasher.hash_one(n.path()))
-        };
+        let hash_of = slot_hash(slots, hasher);
         // Ids are u32: four billion znodes is far past any heap this server runs in.
         let slot_count = u32::try_from(slots.len()).unwrap_or(NIL);
         match index.entry(hash, eq, hash_of, slot_count) {
@@ -124,10 +121,7 @@ impl Arena {
     /// `PathIndex::reserve`).
     pub fn reserve(&mut self, additional: usize) {
         let Arena { slots, index, hasher, .. } = self;
-        index.reserve(additional, |id| {
-            let n = &slots.at(id).node;
-            (!n.is_vacant()).then(|| hasher.hash_one(n.path()))
-        });
+        index.reserve(additional, slot_hash(slots, hasher));
     }
 
     /// Removes a node (already unlinked from its parent's child set) and frees its slot.
@@ -148,6 +142,15 @@ impl Arena {
     /// The name of a node: its path after the last '/' ("" for the root).
     pub fn name(&self, id: u32) -> &str {
         self.slot(id).node.name()
+    }
+}
+
+/// A slot's index hash (its node's path's), `None` for a free slot: what the index needs to move
+/// an id from one table to another.
+fn slot_hash<'a>(slots: &'a Slots, hasher: &'a FixedState) -> impl Fn(u32) -> Option<u64> + 'a {
+    move |id| {
+        let n = &slots.at(id).node;
+        (!n.is_vacant()).then(|| hasher.hash_one(n.path()))
     }
 }
 
